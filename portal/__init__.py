@@ -1,0 +1,56 @@
+"""The peer-accompaniment portal: `create_app` builds it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, CLI, error pages."""
+    app = Flask(
+        __name__,
+        instance_path=str((config or {}).get("INSTANCE_PATH") or ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from .config import load_config
+
+    load_config(app, config)
+
+    from .database import configure_engine
+    from .extensions import csrf, db, htmx, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.session_protection = None  # our own session token and lifetimes do this job
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from . import models  # noqa: F401  (every table registered before migrations look)
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .home import bp as home_bp
+    from .system import bp as system_bp
+
+    for blueprint in (auth_bp, home_bp, admin_bp, system_bp):
+        app.register_blueprint(blueprint)
+
+    from .cli import register_cli
+    from .notify.services import init_notify
+    from .pages import init_pages
+    from .security import init_security
+
+    init_security(app)
+    init_pages(app)
+    init_notify(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,66 @@
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..auth.models import ROLES
+from ..forms import Form
+
+
+class RoleChoices(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form) -> None:  # noqa: ANN001
+        if any(value not in ROLES for value in self.data or []):
+            raise ValueError("Select roles from the list")
+
+
+def role_field(label: str) -> RoleChoices:
+    return RoleChoices(
+        label,
+        choices=list(ROLES.items()),
+        validators=[DataRequired("Select at least one role")],
+    )
+
+
+class InviteForm(Form):
+    name = StringField(
+        "Name",
+        description="How colleagues will see them in the portal, for example their first name.",
+        validators=[
+            DataRequired("Enter their name"),
+            Length(max=100, message="Enter a name of 100 characters or fewer"),
+        ],
+    )
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter their email address"),
+            Length(max=254, message="Enter an email address of 254 characters or fewer"),
+            Email(
+                "Enter an email address in the correct format, like name@example.org",
+                check_deliverability=False,
+            ),
+        ],
+    )
+    roles = role_field("Roles")
+    submit = SubmitField("Send invitation")
+
+
+class RolesForm(Form):
+    roles = role_field("Roles")
+    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+    submit = SubmitField("Save roles")
+
+
+class VersionedActionForm(Form):
+    """A one-button action on an account, carrying the version the admin was looking at."""
+
+    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])

@@ -1,0 +1,123 @@
+import time
+
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from ..errors import InvalidChange
+from ..extensions import db, login_manager
+from ..web import is_safe_next, public, redirect_303, render, signed_in
+from . import bp, services
+from .forms import ChangePasswordForm, NewPasswordForm, ResetRequestForm, SignInForm
+from .models import User
+
+SIGN_IN_REFUSED = "Enter a correct email address and password"
+THROTTLED = "Too many attempts to sign in. Wait a few minutes, then try again."
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """Accept the cookie only while its session token is the account's current one."""
+    import hmac
+
+    raw_id, _, token = user_id.partition(":")
+    if not raw_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(raw_id))
+    if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def _start_session(user: User) -> None:
+    session.clear()  # a fresh session: no pre-sign-in keys, a new CSRF secret
+    login_user(user)
+    session.permanent = True
+    session["started_at"] = session["seen_at"] = time.time()
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@public
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = SignInForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        result = services.sign_in(form.email.data, form.password.data, request.remote_addr)
+        if result.user is not None:
+            target = form.next.data if is_safe_next(form.next.data) else url_for("home.index")
+            _start_session(result.user)
+            return redirect_303(target)
+        form.password.errors = [THROTTLED if result.throttled else SIGN_IN_REFUSED]
+        form.password.data = ""
+    return render("auth/sign_in.html", form=form)
+
+
+@bp.route("/sign-out", methods=["POST"])
+@signed_in
+def sign_out():
+    services.sign_out(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect_303(url_for("auth.sign_in"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+def forgot_password():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        return render("auth/forgot_password.html", form=form, sent_to=form.email.data)
+    return render("auth/forgot_password.html", form=form, sent_to=None)
+
+
+def _set_password_page(token: str, purpose: str, template: str):
+    user = services.user_for_token(token, purpose)
+    if user is None:
+        return render("auth/link_expired.html", purpose=purpose), 410
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.set_password_with_token(token, purpose, form.password.data)
+        except InvalidChange as error:
+            form.password.errors = [error.message]
+        else:
+            _start_session(user)
+            flash("Your password is saved and you are signed in.", "success")
+            return redirect_303(url_for("home.index"))
+    return render(template, form=form, user=user)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    return _set_password_page(token, services.RESET, "auth/reset_password.html")
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation(token: str):
+    return _set_password_page(token, services.INVITE, "auth/accept_invitation.html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, form.current_password.data, form.password.data)
+        except InvalidChange as error:
+            getattr(form, error.field or "current_password").errors = [error.message]
+        else:
+            _start_session(user)
+            flash("Your password is changed. You have been signed out everywhere else.", "success")
+            return redirect_303(url_for("home.index"))
+    return render("auth/change_password.html", form=form)
+
+
+@bp.app_context_processor
+def auth_context() -> dict:
+    return {"service_name": current_app.config["SERVICE_NAME"]}

@@ -1,0 +1,78 @@
+"""Command-line tasks: `flask --app portal user create`, `demo`, `worker`."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from .errors import InvalidChange
+from .extensions import db
+
+user_cli = AppGroup("user", help="Manage accounts.")
+
+
+@user_cli.command("create")
+@click.argument("email")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice(["admin", "champion", "keyworker", "volunteer"]),
+    help="A role to give; repeat for several.",
+)
+@click.option("--name", default=None, help="Display name (defaults to the email's first part).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(
+    email: str, roles: tuple[str, ...], name: str | None, password_stdin: bool
+) -> None:
+    """Create an account with a password, for example the first admin."""
+    from .auth.services import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(email, name or email.split("@")[0], list(roles), password)
+    except InvalidChange as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    click.echo(f"Created {user.email} with roles: {', '.join(sorted(user.roles))}")
+
+
+@click.command("demo")
+def demo_command() -> None:
+    """(Re)create the demo data and print the sign-in details."""
+    from .demo import build_demo
+
+    accounts = build_demo()
+    click.echo("Demo accounts (email / password):")
+    for account in accounts:
+        click.echo(f"  {', '.join(account.roles):<10} {account.email:<26} {account.password}")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Send what is due, then exit (for cron).")
+@click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
+def worker_command(once: bool, interval: float) -> None:
+    """Deliver queued email, retrying failures with growing back-off."""
+    from .notify.services import deliver_due
+
+    while True:
+        sent, failed = deliver_due()
+        if sent or failed:
+            click.echo(f"sent {sent}, failed {failed}")
+        if once:
+            return
+        time.sleep(interval)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(user_cli)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)

@@ -1,0 +1,110 @@
+"""Configuration: defaults here, then instance/config.py, then environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+ENV_SETTINGS = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "MAIL_SERVER": "MAIL_SERVER",
+    "MAIL_PORT": "MAIL_PORT",
+    "MAIL_USERNAME": "MAIL_USERNAME",
+    "MAIL_PASSWORD": "MAIL_PASSWORD",
+    "MAIL_USE_TLS": "MAIL_USE_TLS",
+    "MAIL_FROM": "MAIL_FROM",
+    "SERVER_NAME_FOR_LINKS": "EXTERNAL_URL",
+    "PORTAL_EXTERNAL_URL": "EXTERNAL_URL",
+    "PORTAL_ENV": "PORTAL_ENV",
+    "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+}
+BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
+INTEGER_SETTINGS = {"MAIL_PORT"}
+
+
+class Defaults:
+    PORTAL_ENV = "development"
+    SERVICE_NAME = "Peer accompaniment"
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "portal_session"
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which is bounded above
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False
+    MAIL_FROM = "no-reply@portal.invalid"
+    MAIL_SEND_INLINE = True  # deliver queued mail after the request; production runs the worker
+    EXTERNAL_URL: str | None = None
+    INVITATION_LIFETIME = timedelta(days=7)
+    RESET_LIFETIME = timedelta(hours=1)
+    THROTTLE_WINDOW = timedelta(minutes=15)
+    THROTTLE_ACCOUNT_FREE_FAILURES = 3
+    THROTTLE_ACCOUNT_LIMIT = 10
+    THROTTLE_ADDRESS_LIMIT = 50
+    PAGE_SIZE = 25
+
+
+def _coerce(name: str, value: str) -> object:
+    if name in BOOLEAN_SETTINGS:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if name in INTEGER_SETTINGS:
+        return int(value)
+    return value
+
+
+def load_config(app: Flask, overrides: dict | None) -> None:
+    """Layer the configuration; in production refuse to start without a real secret key."""
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for env_name, setting in ENV_SETTINGS.items():
+        if os.environ.get(env_name):
+            app.config[setting] = _coerce(setting, os.environ[env_name])
+    if overrides:
+        app.config.update(overrides)
+
+    production = app.config["PORTAL_ENV"] == "production"
+    if production:
+        app.config.setdefault("SESSION_COOKIE_SECURE", True)
+        if not os.environ.get("SESSION_COOKIE_SECURE"):
+            app.config["SESSION_COOKIE_SECURE"] = True
+    if not app.config.get("SECRET_KEY"):
+        if production:
+            raise RuntimeError(
+                "SECRET_KEY is not set. In production set it in the environment or in "
+                "instance/config.py; the portal will not start without it."
+            )
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        db_path = Path(app.instance_path) / "portal.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri.removeprefix("postgres://")
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+
+
+def _instance_secret(instance: Path) -> str:
+    """Generate a secret key into instance/ on first run, so no default key lives in code."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

@@ -1,0 +1,57 @@
+"""Connection set-up: SQLite pragmas and write transactions that take the lock up front."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_force_immediate: ContextVar[bool] = ContextVar("force_immediate", default=False)
+
+
+def wants_write_lock() -> bool:
+    """True when the transaction about to start may write: then SQLite must BEGIN IMMEDIATE."""
+    if _force_immediate.get():
+        return True
+    if has_request_context():
+        return request.method not in READ_METHODS
+    return True  # CLI commands, workers and jobs write
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Make transactions begun inside this block take SQLite's write lock at BEGIN."""
+    token = _force_immediate.set(True)
+    try:
+        yield
+    finally:
+        _force_immediate.reset(token)
+
+
+def configure_engine(engine: Engine) -> None:
+    """Install the SQLite recipe: pysqlite's own BEGIN handling off, ours on."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # autocommit at the driver level, so that our BEGIN below is the only one
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # noqa: ANN001
+        # A deferred transaction that reads and then writes fails at once with "database is
+        # locked" when another writer got in between; IMMEDIATE waits for the lock instead.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")

@@ -1,0 +1,40 @@
+"""The base form every domain's forms extend: no control characters, no stray fields."""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import Field, StringField, TextAreaField
+
+# NUL cannot be stored by PostgreSQL and no person types other control characters.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class Form(FlaskForm):
+    """Strips surrounding space from text and refuses control characters by the field."""
+
+    class Meta:
+        def bind_field(self, form: FlaskForm, unbound_field, options):  # noqa: ANN001, ANN201
+            filters = list(unbound_field.kwargs.get("filters", []))
+            if issubclass(unbound_field.field_class, StringField | TextAreaField):
+                filters.append(_strip)
+            return unbound_field.bind(form=form, filters=filters, **options)
+
+    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+        ok = super().validate(extra_validators)
+        for field in self:
+            if _has_control(field):
+                field.errors = [*field.errors, "Remove the unusual characters from this answer"]
+                ok = False
+        return ok
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _has_control(field: Field) -> bool:
+    data = field.data
+    values = data if isinstance(data, list) else [data]
+    return any(isinstance(v, str) and _CONTROL.search(v) for v in values)

@@ -1,0 +1,39 @@
+from flask import redirect, url_for
+from flask_login import current_user
+
+from ..web import render, role_required, signed_in
+from . import bp
+
+ROLE_HOMES = {
+    "champion": "home.champion",
+    "keyworker": "home.keyworker",
+    "volunteer": "home.volunteer",
+    "admin": "admin.home",
+}
+
+
+@bp.route("/")
+@signed_in
+def index():
+    role = current_user.primary_role
+    if role is None:
+        return render("home/no_role.html")
+    return redirect(url_for(ROLE_HOMES[role]))
+
+
+@bp.route("/keyworker")
+@role_required("keyworker")
+def keyworker():
+    return render("home/keyworker.html")
+
+
+@bp.route("/volunteer")
+@role_required("volunteer")
+def volunteer():
+    return render("home/volunteer.html")
+
+
+@bp.route("/champion")
+@role_required("champion")
+def champion():
+    return render("home/champion.html")

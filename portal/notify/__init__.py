@@ -1,0 +1,1 @@
+"""Messages to people: an outbox written with the change that caused it, drained over SMTP."""

@@ -1,0 +1,109 @@
+"""Error pages in the site's own style, the template context, and htmx-aware CSRF failures."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+from .web import render
+
+log = logging.getLogger(__name__)
+LONDON = ZoneInfo("Europe/London")
+
+MESSAGES = {
+    400: (
+        "Something in that request was not right",
+        "Go back, check what you entered and try again.",
+    ),
+    403: (
+        "You do not have access to this page",
+        "If you think you should, ask your service's admin.",
+    ),
+    404: (
+        "Page not found",
+        "If you typed the web address, check it is correct. "
+        "If you pasted it, check you copied all of it.",
+    ),
+    405: ("That cannot be done here", "Go back and use the buttons on the page."),
+    409: (
+        "Someone else changed this first",
+        "Reload the page to see the latest version, then try again.",
+    ),
+    410: ("This link has expired", "Ask for a new one."),
+    413: ("That file is too large", "Choose a smaller file and try again."),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Try again later. Nothing you entered has been lost from before this step.",
+    ),
+}
+
+
+def _error_page(code: int, title: str | None = None, body: str | None = None):
+    default_title, default_body = MESSAGES.get(code, MESSAGES[400])
+    return render(
+        "errors/error.html", code=code, title=title or default_title, body=body or default_body
+    ), code
+
+
+def format_when(value: datetime | None) -> str:
+    """Dates as people read them: 'Tuesday 3 December 2026, 7:30pm' in UK time."""
+    if value is None:
+        return ""
+    local = value.astimezone(LONDON)
+    hour = local.strftime("%I").lstrip("0")
+    minute = "" if local.minute == 0 else local.strftime(":%M")
+    return f"{local:%A} {local.day} {local:%B %Y}, {hour}{minute}{local:%p}".replace(
+        "AM", "am"
+    ).replace("PM", "pm")
+
+
+def init_pages(app: Flask) -> None:
+    app.jinja_env.filters["when"] = format_when
+
+    @app.context_processor
+    def navigation() -> dict:
+        return {"nav_items": _nav_items()}
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error: CSRFError):
+        return _error_page(
+            400,
+            "This form has expired",
+            "For your security, forms stop working after a while. "
+            "Go back, reload the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return _error_page(error.code)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error_page(500)
+
+
+def _nav_items() -> list[tuple[str, str]]:
+    """(endpoint, label) for what the signed-in person's roles may do."""
+    if not current_user.is_authenticated:
+        return []
+    items: list[tuple[str, str]] = []
+    if current_user.has_role("champion"):
+        items.append(("home.champion", "Champion home"))
+    if current_user.has_role("keyworker"):
+        items.append(("home.keyworker", "Caseload"))
+    if current_user.has_role("volunteer"):
+        items.append(("home.volunteer", "My escorts"))
+    if current_user.has_role("admin"):
+        items += [("admin.accounts_list", "Accounts")]
+    return items

@@ -1,0 +1,140 @@
+"""View helpers: page-or-fragment rendering, redirects, access markers, safe `next`, pages."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from .extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PUBLIC = "public"
+SIGNED_IN = "signed_in"
+
+
+def render(template: str, block: str | None = None, **context: Any) -> str:
+    """The whole page, or only `block` when htmx asks for that fragment."""
+    if (
+        block
+        and request.headers.get("HX-Request") == "true"
+        and not request.headers.get("HX-Boosted")
+    ):
+        return render_block(template, block, **context)
+    return render_template(template, **context)
+
+
+def redirect_303(location: str) -> Response:
+    """After a POST: the browser (and htmx) follows with a GET."""
+    return redirect(location, code=303)
+
+
+def _mark(view: F, access: str | frozenset[str]) -> F:
+    view.access = access  # type: ignore[attr-defined]
+    return view
+
+
+def public(view: F) -> F:
+    """Open to anyone, signed in or not."""
+    return _mark(view, PUBLIC)
+
+
+def signed_in(view: F) -> F:
+    """Open to any signed-in person, whatever their roles."""
+    return _mark(view, SIGNED_IN)
+
+
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Open only to people holding one of `roles`; checked before the view runs."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return _mark(wrapper, frozenset(roles))
+
+    return decorate
+
+
+def access_of(endpoint: str) -> str | frozenset[str] | None:
+    """The access marker of an endpoint's view; None means nobody may use it."""
+    if endpoint == "static":
+        return PUBLIC
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access", None)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """True only for a path on this site: no scheme, no host, no backslash or control tricks."""
+    if not target or len(target) > 2000:
+        return False
+    if any(ord(ch) < 0x20 or ch in "\\\x7f" for ch in target):
+        return False
+    if not target.startswith("/") or target.startswith("//"):
+        return False
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return False
+    lowered = target.lower()
+    return "%2f" not in lowered[:4] and "%5c" not in lowered
+
+
+def next_or(default_endpoint: str) -> str:
+    target = request.values.get("next")
+    return target if is_safe_next(target) else url_for(default_endpoint)
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    def url_for_page(self, number: int) -> str:
+        args = request.args.to_dict()
+        args["page"] = str(number)
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def page_number() -> int:
+    try:
+        number = int(request.args.get("page", "1"))
+    except ValueError:
+        return 1
+    return min(max(number, 1), 100_000)
+
+
+def paginate(statement: Any, per_page: int | None = None, scalars: bool = True) -> Page:
+    """One page of a select and the total, in two queries whatever the size."""
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    number = page_number()
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    result = db.session.execute(statement.limit(per_page).offset((number - 1) * per_page))
+    items: Iterable[Any] = result.scalars() if scalars else result
+    return Page(list(items), number, per_page, total or 0)

@@ -1,0 +1,135 @@
+"""Fixtures in the flaskr style: app on its own database, client, runner, login_as(role)."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from jinja2 import StrictUndefined
+
+from portal import create_app
+from portal.extensions import db
+
+from . import factories
+from .databases import PostgresTemplate, SQLiteTemplate, postgres_url
+from .factories import PASSWORD, make_user
+
+CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    folder = tmp_path_factory.mktemp("template")
+    server = postgres_url()
+    if server:
+        template = PostgresTemplate(server, folder)
+        yield template
+        template.close()
+    else:
+        yield SQLiteTemplate(folder)
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path: Path) -> Iterator[str]:  # noqa: ANN001
+    url = database_template.new_database(tmp_path)
+    yield url
+    database_template.drop(url)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[object]:
+    from .mail import SMTPServer
+
+    server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path, smtp_server) -> dict:  # noqa: ANN001
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SERVER_NAME": "portal.test",
+        "MAIL_SERVER": smtp_server.host,
+        "MAIL_PORT": smtp_server.port,
+        "MAIL_SEND_INLINE": False,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict) -> Iterator[Flask]:
+    """The app, with no context held open: each request gets its own, as in production."""
+    app = create_app(app_config)
+    app.jinja_env.undefined = StrictUndefined
+    factories.use_app(app)
+    yield app
+    factories.use_app(None)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):  # noqa: ANN201
+    return app.test_cli_runner()
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page carries no CSRF token"
+    return match.group(1)
+
+
+class Browserless:
+    """Drives the test client the way a person's browser does: GET a page, then POST its form."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def token(self, page: str = "/sign-in") -> str:
+        return csrf_from(self.client.get(page, follow_redirects=True).get_data(as_text=True))
+
+    def post(self, url: str, data: dict | None = None, page: str | None = None, **kwargs):  # noqa: ANN201
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.token(page or url))
+        return self.client.post(url, data=data, **kwargs)
+
+    def sign_in(self, email: str, password: str = PASSWORD):  # noqa: ANN201
+        return self.post("/sign-in", {"email": email, "password": password}, page="/sign-in")
+
+
+@pytest.fixture
+def browser(client: FlaskClient) -> Browserless:
+    return Browserless(client)
+
+
+@pytest.fixture
+def login_as(app: Flask, browser: Browserless):  # noqa: ANN201
+    """Sign in through the real form as a new person holding `role` (or several roles)."""
+
+    def login(*roles: str, **overrides: object):  # noqa: ANN202
+        user = make_user(roles=roles or ("keyworker",), **overrides)
+        response = browser.sign_in(user.email)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return user
+
+    return login
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
