@@ -39,9 +39,22 @@ def create_app(config: dict | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .home import bp as home_bp
+    from .accompaniment import bp as accompaniment_bp
+    from .clients import bp as clients_bp
+    from .meetings import bp as meetings_bp
     from .system import bp as system_bp
+    from .volunteers import bp as volunteers_bp
 
-    for blueprint in (auth_bp, home_bp, admin_bp, system_bp):
+    for blueprint in (
+        auth_bp,
+        home_bp,
+        admin_bp,
+        system_bp,
+        meetings_bp,
+        volunteers_bp,
+        clients_bp,
+        accompaniment_bp,
+    ):
         app.register_blueprint(blueprint)
 
     from .cli import register_cli

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField, TextAreaField
+from wtforms import Field, SelectChoice, StringField, TextAreaField
 
 # NUL cannot be stored by PostgreSQL and no person types other control characters.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -38,3 +38,8 @@ def _has_control(field: Field) -> bool:
     data = field.data
     values = data if isinstance(data, list) else [data]
     return any(isinstance(v, str) and _CONTROL.search(v) for v in values)
+
+
+def choices(options: dict[str, str]) -> list[SelectChoice]:
+    """Select or checkbox options from a {value: label} mapping, in its order."""
+    return [SelectChoice(value, label) for value, label in options.items()]

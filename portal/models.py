@@ -3,3 +3,7 @@
 from .audit import AuditEvent  # noqa: F401
 from .auth.models import AuthToken, SignInFailure, User, UserRole  # noqa: F401
 from .notify.models import OutboxMessage  # noqa: F401
+from .meetings.models import Fellowship, Meeting  # noqa: F401
+from .volunteers import models as volunteers_models  # noqa: F401
+from .clients import models as clients_models  # noqa: F401
+from .accompaniment import models as accompaniment_models  # noqa: F401

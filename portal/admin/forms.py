@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.models import ROLES
-from ..forms import Form
+from ..forms import Form, choices
 
 
 class RoleChoices(SelectMultipleField):
@@ -25,7 +25,7 @@ class RoleChoices(SelectMultipleField):
 def role_field(label: str) -> RoleChoices:
     return RoleChoices(
         label,
-        choices=list(ROLES.items()),
+        choices=choices(ROLES),
         validators=[DataRequired("Select at least one role")],
     )
 

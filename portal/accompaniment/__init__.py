@@ -1,0 +1,7 @@
+"""Accompaniment requests, offers, outcomes and safety checks."""
+
+from flask import Blueprint
+
+bp = Blueprint("accompaniment", __name__)
+
+from . import views  # noqa: E402,F401

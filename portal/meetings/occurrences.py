@@ -1,0 +1,55 @@
+"""When a weekly meeting next happens, right on both sides of a clock change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def python_weekday(meeting_guide_day: int) -> int:
+    """Meeting Guide's 0 = Sunday to Python's 0 = Monday."""
+    return (meeting_guide_day - 1) % 7
+
+
+def at_local(day: date, wall_clock: time) -> datetime:
+    """The instant a London wall-clock time happens on `day` (aware, Europe/London).
+
+    A time that does not exist (the hour skipped in March) moves forward with the clocks;
+    a time that happens twice (October) is the first of the two.
+    """
+    local = datetime.combine(day, wall_clock, tzinfo=LONDON)
+    roundtrip = local.astimezone(UTC).astimezone(LONDON)
+    return roundtrip if roundtrip.replace(tzinfo=None) != local.replace(tzinfo=None) else local
+
+
+def occurrence_dates(weekday: int, start: date) -> Iterator[date]:
+    """Every date on or after `start` that falls on Meeting Guide weekday `weekday`."""
+    offset = (python_weekday(weekday) - start.weekday()) % 7
+    day = start + timedelta(days=offset)
+    while True:
+        yield day
+        day += timedelta(days=7)
+
+
+def next_occurrences(
+    weekday: int, start_time: time, end_time: time, after: datetime, count: int = 4
+) -> list[tuple[datetime, datetime]]:
+    """The next `count` (start, end) instants of a weekly meeting that start after `after`."""
+    found: list[tuple[datetime, datetime]] = []
+    for day in occurrence_dates(weekday, after.astimezone(LONDON).date()):
+        begins = at_local(day, start_time)
+        if begins <= after:
+            continue
+        end_day = day if end_time > start_time else day + timedelta(days=1)
+        found.append((begins, at_local(end_day, end_time)))
+        if len(found) == count:
+            return found
+    return found
+
+
+def is_occurrence(weekday: int, day: date) -> bool:
+    """True when the meeting takes place on `day`."""
+    return day.weekday() == python_weekday(weekday)

@@ -1,0 +1,1 @@
+"""Routes of the meetings directory (filled in by the meetings issue)."""

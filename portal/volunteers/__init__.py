@@ -1,0 +1,7 @@
+"""Volunteers: recruitment, vetting, safeguarding records, availability, the volunteer's own space."""
+
+from flask import Blueprint
+
+bp = Blueprint("volunteers", __name__)
+
+from . import views  # noqa: E402,F401
