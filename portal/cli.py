@@ -7,7 +7,7 @@ import time
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .errors import InvalidChange
 from .extensions import db
@@ -46,6 +46,7 @@ def create_user_command(
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """(Re)create the demo data and print the sign-in details."""
     from .demo import build_demo
@@ -57,6 +58,7 @@ def demo_command() -> None:
 
 
 @click.command("worker")
+@with_appcontext
 @click.option("--once", is_flag=True, help="Send what is due, then exit (for cron).")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
 def worker_command(once: bool, interval: float) -> None:

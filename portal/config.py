@@ -56,6 +56,10 @@ class Defaults:
     THROTTLE_ACCOUNT_LIMIT = 10
     THROTTLE_ADDRESS_LIMIT = 50
     PAGE_SIZE = 25
+    MEETING_STALE_DAYS = 90  # days unchecked before a meeting is on the needs-checking list
+    MEETING_IMPORT_MAX_BYTES = 10 * 1024 * 1024  # largest Meeting Guide feed an import accepts
+    MEETING_IMPORT_URL_TIMEOUT = 20  # seconds to wait for a feed fetched from a web address
+    VOLUNTEER_MIN_RECOVERY_MONTHS = 12  # time in recovery before a volunteer may escort
 
 
 def _coerce(name: str, value: str) -> object:

@@ -12,6 +12,8 @@ from .auth.passwords import hash_password
 from .extensions import db
 
 
+# Demo people live under example.org (reserved for examples, never a real mailbox) so that every
+# flow, password reset included, can be tried with them.
 @dataclass(frozen=True)
 class DemoAccount:
     email: str
@@ -21,18 +23,18 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("admin@demo.invalid", "Alex (admin)", ("admin",), "demo admin harbour lantern"),
+    DemoAccount("admin@demo.example.org", "Alex (admin)", ("admin",), "demo admin harbour lantern"),
     DemoAccount(
-        "champion@demo.invalid", "Chris (champion)", ("champion",), "demo champion meadow kettle"
+        "champion@demo.example.org", "Chris (champion)", ("champion",), "demo champion meadow kettle"
     ),
     DemoAccount(
-        "keyworker@demo.invalid",
+        "keyworker@demo.example.org",
         "Kim (keyworker)",
         ("keyworker",),
         "demo keyworker orchard bicycle",
     ),
     DemoAccount(
-        "volunteer@demo.invalid", "Sam (volunteer)", ("volunteer",), "demo volunteer river compass"
+        "volunteer@demo.example.org", "Sam (volunteer)", ("volunteer",), "demo volunteer river compass"
     ),
 )
 
@@ -56,3 +58,9 @@ def build_demo() -> list[DemoAccount]:
         audit("demo_account_reset", user)
     db.session.commit()
     return list(DEMO_ACCOUNTS)
+
+
+def demo_user(role: str) -> User:
+    """The demo account of one role, for other domains' demo data to hang off."""
+    email = next(a.email for a in DEMO_ACCOUNTS if role in a.roles)
+    return db.session.scalar(select(User).where(User.email == email))

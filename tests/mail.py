@@ -29,17 +29,21 @@ class SMTPServer:
         self.host = "127.0.0.1"
         self.port = free_port()
         self.handler = _Collector()
-        self.controller = Controller(self.handler, hostname=self.host, port=self.port)
+        self.controller: Controller | None = None
 
     @property
     def messages(self) -> list[EmailMessage]:
         return self.handler.messages
 
     def start(self) -> None:
+        """Listen on the same port each time, like a mail server coming back after an outage."""
+        self.controller = Controller(self.handler, hostname=self.host, port=self.port)
         self.controller.start()
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]

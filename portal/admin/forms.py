@@ -6,7 +6,7 @@ from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length
+from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.models import ROLES
@@ -19,7 +19,7 @@ class RoleChoices(SelectMultipleField):
 
     def pre_validate(self, form) -> None:  # noqa: ANN001
         if any(value not in ROLES for value in self.data or []):
-            raise ValueError("Select roles from the list")
+            raise ValidationError("Select roles from the list")
 
 
 def role_field(label: str) -> RoleChoices:

@@ -26,13 +26,31 @@ def password_problem(password: str, email: str | None = None) -> str | None:
         return f"Enter a password of at least {MIN_LENGTH} characters"
     if len(password) > MAX_LENGTH:
         return f"Enter a password of {MAX_LENGTH} characters or fewer"
-    folded = password.lower()
-    squeezed = "".join(folded.split())
-    if folded in _common() or squeezed in _common() or len(set(folded)) < 4:
+    if _predictable(password.lower()):
         return "This password is too common. Try a phrase of three or four unrelated words"
+    folded = password.lower()
     if email and folded in {email.lower(), email.lower().split("@")[0]}:
         return "Your password must not be your email address"
     return None
+
+
+_RUNS = ("0123456789" * 4, "abcdefghijklmnopqrstuvwxyz" * 2, "qwertyuiopasdfghjklzxcvbnm" * 2)
+
+
+def _predictable(folded: str) -> bool:
+    """A common password, perhaps repeated, spaced out, or with digits and symbols on the end."""
+    common = _common()
+    squeezed = "".join(folded.split())
+    core = squeezed.rstrip("0123456789!?.*#@$-_ ")
+    if len(set(squeezed)) < 4 or squeezed in common or (core and core in common):
+        return True
+    if any(squeezed in run or squeezed[::-1] in run for run in _RUNS):
+        return True
+    for size in range(1, len(squeezed) // 2 + 1):
+        unit = squeezed[:size]
+        if len(squeezed) % size == 0 and unit * (len(squeezed) // size) == squeezed:
+            return size <= 4 or unit in common
+    return False
 
 
 def hash_password(password: str) -> str:
