@@ -21,6 +21,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .config import load_config
 
     load_config(app, config)
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind a TLS-terminating proxy: see the client's address and that the request was HTTPS,
+        # or throttling keys on the proxy and CSRF's HTTPS referrer check never runs.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from .database import configure_engine
     from .extensions import csrf, db, htmx, login_manager, migrate

@@ -217,3 +217,34 @@ def test_healthz_says_503_when_the_database_is_gone(app_config, tmp_path):
 
     broken = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/no/such/dir/db.sqlite3"})
     assert broken.test_client().get("/healthz").status_code == 503
+
+
+def test_behind_a_proxy_the_client_address_and_https_are_seen(app_config):
+    from portal import create_app
+
+    app = create_app({**app_config, "PROXY_HOPS": 1})
+    seen = {}
+
+    from portal.web import public
+
+    @app.route("/whoami")
+    @public
+    def whoami():
+        from flask import request
+
+        seen["addr"], seen["scheme"] = request.remote_addr, request.scheme
+        return "ok"
+
+    app.test_client().get(
+        "/whoami", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    )
+    assert seen == {"addr": "203.0.113.9", "scheme": "https"}
+
+
+def test_building_the_app_opens_no_database_connection(app_config):
+    """gunicorn forks after importing the app: no connection may exist before the fork."""
+    from portal import create_app
+
+    unreachable = "postgresql://nobody:nothing@127.0.0.1:1/none"
+    app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": unreachable})
+    assert app.test_client().get("/healthz").status_code == 503
