@@ -22,9 +22,10 @@ ENV_SETTINGS = {
     "PORTAL_EXTERNAL_URL": "EXTERNAL_URL",
     "PORTAL_ENV": "PORTAL_ENV",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+    "PORTAL_PROXY_HOPS": "PROXY_HOPS",
 }
 BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
-INTEGER_SETTINGS = {"MAIL_PORT"}
+INTEGER_SETTINGS = {"MAIL_PORT", "PROXY_HOPS"}
 
 
 class Defaults:
@@ -56,6 +57,7 @@ class Defaults:
     THROTTLE_ACCOUNT_LIMIT = 10
     THROTTLE_ADDRESS_LIMIT = 50
     PAGE_SIZE = 25
+    PROXY_HOPS = 0  # reverse proxies in front of the portal whose X-Forwarded-* to trust
     MEETING_STALE_DAYS = 90  # days unchecked before a meeting is on the needs-checking list
     MEETING_IMPORT_MAX_BYTES = 10 * 1024 * 1024  # largest Meeting Guide feed an import accepts
     MEETING_IMPORT_URL_TIMEOUT = 20  # seconds to wait for a feed fetched from a web address
