@@ -1,4 +1,4 @@
-"""Volunteers: recruitment, vetting, safeguarding records, availability, the volunteer's own space."""
+"""Volunteers: recruitment, vetting, safeguarding records, availability, their own space."""
 
 from flask import Blueprint
 

@@ -1,0 +1,531 @@
+"""Forms of the volunteers domain: every text field as long as its column, no longer."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Any
+
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import Form, choices
+from .models import (
+    ACCOMPANY_RULES,
+    DBS_LEVELS,
+    GENDERS,
+    TRAVEL_MODES,
+    WEEKDAYS,
+    WEEKS_OF_MONTH,
+)
+from .services import today_local
+
+PHONE = re.compile(r"^\+?[0-9 ()-]+$")
+YES_NO = {"yes": "Yes", "no": "No"}
+
+
+class Radios(RadioField):
+    """Radio buttons that answer a forged value with a plain message, not a crash."""
+
+    def __init__(self, label: str, options: dict[str, str], message: str, **kwargs: Any) -> None:
+        super().__init__(label, choices=choices(options), **kwargs)
+        self.message = message
+
+    def pre_validate(self, form: Form) -> None:
+        if self.data not in {c.value for c in self.choices}:  # type: ignore[union-attr]
+            raise ValidationError(self.message)
+
+
+class Checks(SelectMultipleField):
+    """A group of checkboxes; values outside the list are refused by the field."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, label: str, message: str, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            self.data = [self.coerce(v) for v in valuelist]
+        except (ValueError, TypeError):
+            self.data = []
+            self.process_errors.append(self.message)
+
+    def pre_validate(self, form: Form) -> None:
+        allowed = {c.value for c in self.choices}  # type: ignore[union-attr]
+        if any(value not in allowed for value in self.data or []):
+            raise ValidationError(self.message)
+
+
+class WholeNumber(IntegerField):
+    def __init__(self, label: str, message: str, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or valuelist[0] in ("", None):
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0])
+        except ValueError:
+            self.data = None
+            raise ValueError(self.message) from None
+
+
+class DateInput(DateField):
+    """A date box (yyyy-mm-dd from the browser's date picker) with a plain error."""
+
+    def __init__(self, label: str, message: str, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0]:
+            self.data = None
+            return
+        try:
+            self.data = date.fromisoformat(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(self.message) from None
+
+
+class TimeInput(TimeField):
+    def __init__(self, label: str, message: str, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0]:
+            self.data = None
+            return
+        value = valuelist[0].strip()
+        try:
+            if not re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", value):
+                raise ValueError
+            self.data = time.fromisoformat(value if len(value) != 4 else "0" + value)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.message) from None
+
+
+def version_field() -> IntegerField:
+    return IntegerField(widget=HiddenField.widget, validators=[Optional()])
+
+
+def split_languages(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+class ProfileForm(Form):
+    preferred_name = StringField(
+        "Preferred first name",
+        validators=[
+            DataRequired("Enter a first name"),
+            Length(max=60, message="Enter a first name of 60 characters or fewer"),
+        ],
+    )
+    pronouns = StringField(
+        "Pronouns (optional)",
+        description="For example, she/her, he/him or they/them.",
+        validators=[
+            Optional(),
+            Length(max=40, message="Enter pronouns of 40 characters or fewer"),
+        ],
+    )
+    gender = Radios("Gender", GENDERS, "Select a gender")
+    languages = StringField(
+        "Languages spoken",
+        description="Separate languages with commas, for example English, Polish.",
+        validators=[
+            DataRequired("Enter at least one language"),
+            Length(max=400, message="Enter languages in 400 characters or fewer"),
+        ],
+    )
+    fellowship_ids = Checks(
+        "Fellowships known",
+        "Select fellowships from the list",
+        coerce=int,
+        description="The fellowships whose meetings you know well enough to take a newcomer to.",
+    )
+    home_area = StringField(
+        "Home area",
+        description="The town or part of town you live in. Not your address.",
+        validators=[
+            DataRequired("Enter your home area"),
+            Length(max=100, message="Enter an area of 100 characters or fewer"),
+        ],
+    )
+    travel_modes = Checks(
+        "How you travel",
+        "Select ways of travelling from the list",
+        choices=choices(TRAVEL_MODES),
+        validators=[DataRequired("Select at least one way of travelling")],
+    )
+    phone = StringField(
+        "Phone number (optional)",
+        validators=[
+            Optional(),
+            Length(max=40, message="Enter a phone number of 40 characters or fewer"),
+        ],
+        render_kw={"type": "tel", "autocomplete": "tel"},
+    )
+    share_phone = Radios(
+        "May we give your number to a client you accompany?",
+        YES_NO,
+        "Select yes or no",
+        default="no",
+        description="Only for escorts you have accepted, so you can find each other.",
+    )
+    weekly_cap = WholeNumber(
+        "Most escorts in a week",
+        "Enter a whole number, like 2",
+        default=2,
+        validators=[
+            InputRequired("Enter the most escorts you will do in a week"),
+            NumberRange(min=0, max=14, message="Enter a number from 0 to 14"),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+    accompany_rule = Radios(
+        "Whom will you accompany?",
+        ACCOMPANY_RULES,
+        "Select whom you will accompany",
+        default="anyone",
+    )
+    recovery_date = DateInput(
+        "When did your recovery begin?",
+        "Enter a real date, like 2024-03-27",
+        description="Only the recovery champion sees this. Volunteers need a year in recovery.",
+        validators=[Optional()],
+    )
+
+    def __init__(self, *args: Any, fellowships: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fellowship_ids.choices = choices({f.id: f.name for f in fellowships or []})
+
+    def validate_phone(self, field: StringField) -> None:
+        if field.data:
+            digits = sum(ch.isdigit() for ch in field.data)
+            if not PHONE.match(field.data) or not 7 <= digits <= 15:
+                raise ValidationError("Enter a phone number, like 07700 900 982")
+
+    def validate_share_phone(self, field: RadioField) -> None:
+        if field.data == "yes" and not self.phone.data:
+            raise ValidationError("Enter a phone number to share it")
+
+    def validate_recovery_date(self, field: DateField) -> None:
+        if field.data and field.data > today_local():
+            raise ValidationError("The date your recovery began must be in the past")
+
+    def validate_languages(self, field: StringField) -> None:
+        parts = split_languages(field.data)
+        if any(len(part) > 40 for part in parts):
+            raise ValidationError("Enter each language in 40 characters or fewer")
+        if len(parts) > 10:
+            raise ValidationError("Enter up to 10 languages")
+
+    def profile(self) -> dict[str, Any]:
+        """The answers in the shape the services take."""
+        return {
+            "preferred_name": self.preferred_name.data,
+            "pronouns": self.pronouns.data or None,
+            "gender": self.gender.data,
+            "languages": split_languages(self.languages.data),
+            "fellowship_ids": list(self.fellowship_ids.data or []),
+            "home_area": self.home_area.data,
+            "travel_modes": list(self.travel_modes.data or []),
+            "phone": self.phone.data or None,
+            "share_phone": self.share_phone.data == "yes",
+            "weekly_cap": self.weekly_cap.data,
+            "accompany_rule": self.accompany_rule.data,
+            "recovery_date": self.recovery_date.data,
+        }
+
+    def fill_from(self, volunteer: Any) -> None:
+        """Show a saved record in the form (for a GET)."""
+        self.preferred_name.data = volunteer.preferred_name
+        self.pronouns.data = volunteer.pronouns
+        self.gender.data = volunteer.gender
+        self.languages.data = ", ".join(volunteer.languages)
+        self.fellowship_ids.data = [f.id for f in volunteer.fellowships]
+        self.home_area.data = volunteer.home_area
+        self.travel_modes.data = volunteer.travel_mode_list
+        self.phone.data = volunteer.phone
+        self.share_phone.data = "yes" if volunteer.share_phone else "no"
+        self.weekly_cap.data = volunteer.weekly_cap
+        self.accompany_rule.data = volunteer.accompany_rule
+        self.recovery_date.data = volunteer.recovery_date
+
+
+class ApplicationForm(ProfileForm):
+    code_of_conduct = BooleanField(
+        "I agree to the code of conduct",
+        validators=[DataRequired("Agree to the code of conduct to volunteer")],
+    )
+    recovery_date = DateInput(
+        "When did your recovery begin?",
+        "Enter a real date, like 2024-03-27",
+        description="Only the recovery champion sees this. Volunteers need a year in recovery.",
+        validators=[InputRequired("Enter the date your recovery began")],
+    )
+    version = version_field()
+
+
+# The champion fills these in about someone else.
+THIRD_PERSON = {
+    "home_area": ("Home area", "The town or part of town they live in. Not their address."),
+    "fellowship_ids": ("Fellowships known", "Fellowships whose meetings they know well."),
+    "phone": ("Phone number", None),
+    "share_phone": (
+        "May their number be given to a client they accompany?",
+        "Only for escorts they have accepted.",
+    ),
+    "accompany_rule": ("Whom will they accompany?", None),
+    "travel_modes": ("How they travel", None),
+    "recovery_date": (
+        "When did their recovery begin? (optional)",
+        "As they told you. You confirm it on their page.",
+    ),
+}
+
+
+class ChampionProfileForm(ProfileForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, (label, hint) in THIRD_PERSON.items():
+            self[name].label.text = label
+            if hint is not None:
+                self[name].description = hint
+
+
+class PhoneContactForm(ChampionProfileForm):
+    """The champion's record of a group member who only takes phone calls."""
+
+    def validate_phone(self, field: StringField) -> None:
+        if not field.data:
+            raise ValidationError("Enter their phone number")
+        super().validate_phone(field)
+
+
+class EditProfileForm(ChampionProfileForm):
+    version = version_field()
+
+
+class InviteVolunteerForm(Form):
+    name = StringField(
+        "First name",
+        description="The name they like to be called by.",
+        validators=[
+            DataRequired("Enter their first name"),
+            Length(max=60, message="Enter a name of 60 characters or fewer"),
+        ],
+    )
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter their email address"),
+            Length(max=254, message="Enter an email address of 254 characters or fewer"),
+            Email(
+                "Enter an email address in the correct format, like name@example.org",
+                check_deliverability=False,
+            ),
+        ],
+    )
+
+
+class StatusForm(Form):
+    reason = TextAreaField(
+        "Reason",
+        validators=[
+            Optional(),
+            Length(max=500, message="Enter a reason of 500 characters or fewer"),
+        ],
+    )
+    version = version_field()
+
+
+class VersionForm(Form):
+    version = version_field()
+
+
+class ConflictNotesForm(Form):
+    notes = TextAreaField(
+        "Conflicts of interest",
+        description="Only recovery champions see these notes. For example: knows client X.",
+        validators=[Length(max=2000, message="Enter notes of 2,000 characters or fewer")],
+    )
+    version = version_field()
+
+
+class CheckForm(Form):
+    """Dates common to every safeguarding item."""
+
+    issued_on = DateInput(
+        "Date issued",
+        "Enter a real date, like 2025-01-31",
+        validators=[InputRequired("Enter the date it was issued")],
+    )
+    expires_on = DateInput(
+        "Expiry date",
+        "Enter a real date, like 2026-01-31",
+        validators=[Optional()],
+    )
+    version = version_field()
+
+    def validate_issued_on(self, field: DateField) -> None:
+        if field.data and field.data > today_local():
+            raise ValidationError("The issue date cannot be in the future")
+
+    def validate_expires_on(self, field: DateField) -> None:
+        if field.data and self.issued_on.data and field.data <= self.issued_on.data:
+            raise ValidationError("The expiry date must be after the issue date")
+
+    def item(self) -> dict[str, Any]:
+        return {"issued_on": self.issued_on.data, "expires_on": self.expires_on.data}
+
+    def fill_from(self, item: Any) -> None:
+        self.issued_on.data = item.issued_on
+        self.expires_on.data = item.expires_on
+        self.version.data = item.version
+
+
+class DbsForm(CheckForm):
+    dbs_level = Radios("Level", DBS_LEVELS, "Select the level of the DBS check")
+    dbs_certificate_number = StringField(
+        "Certificate number",
+        description="12 digits, printed at the top right of the certificate.",
+        validators=[
+            DataRequired("Enter the certificate number"),
+            Length(max=20, message="Enter the 12-digit certificate number"),
+        ],
+        render_kw={"inputmode": "numeric", "spellcheck": "false"},
+    )
+    dbs_update_service = Radios("Subscribed to the DBS Update Service?", YES_NO, "Select yes or no")
+
+    def validate_dbs_certificate_number(self, field: StringField) -> None:
+        number = (field.data or "").replace(" ", "")
+        if not number.isdigit() or len(number) != 12:
+            raise ValidationError("Enter the 12-digit certificate number")
+
+    def item(self) -> dict[str, Any]:
+        return super().item() | {
+            "dbs_level": self.dbs_level.data,
+            "dbs_certificate_number": self.dbs_certificate_number.data,
+            "dbs_update_service": self.dbs_update_service.data == "yes",
+        }
+
+    def fill_from(self, item: Any) -> None:
+        super().fill_from(item)
+        self.dbs_level.data = item.dbs_level
+        self.dbs_certificate_number.data = item.dbs_certificate_number
+        self.dbs_update_service.data = "yes" if item.dbs_update_service else "no"
+
+
+class ReferencesForm(CheckForm):
+    references_received = Radios(
+        "References received", {"1": "One", "2": "Both"}, "Select how many references arrived"
+    )
+
+    def item(self) -> dict[str, Any]:
+        return super().item() | {"references_received": int(self.references_received.data)}
+
+    def fill_from(self, item: Any) -> None:
+        super().fill_from(item)
+        self.references_received.data = str(item.references_received or "")
+
+
+CHECK_FORMS: dict[str, type[CheckForm]] = {
+    "dbs": DbsForm,
+    "training": CheckForm,
+    "references": ReferencesForm,
+    "lone_working": CheckForm,
+    "code_of_conduct": CheckForm,
+}
+
+
+class AddMeetingForm(Form):
+    meeting_id = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+    frequency = Radios(
+        "How often do you go?",
+        {"every": "Every week", "some": "Only some weeks of the month"},
+        "Select how often you go",
+        default="every",
+    )
+    weeks = Checks(
+        "Which weeks of the month?",
+        "Select weeks from the list",
+        coerce=int,
+        choices=choices({int(k): v for k, v in WEEKS_OF_MONTH.items()}),
+    )
+
+    def validate_weeks(self, field: SelectMultipleField) -> None:
+        if self.frequency.data == "some" and not field.data:
+            raise ValidationError("Select the weeks of the month you go")
+
+    def chosen_weeks(self) -> list[int]:
+        return list(self.weeks.data or []) if self.frequency.data == "some" else []
+
+
+class WindowForm(Form):
+    weekday = SelectField(
+        "Day",
+        choices=choices({str(i): name for i, name in enumerate(WEEKDAYS)}),
+        validate_choice=False,
+        validators=[InputRequired("Select a day")],
+    )
+    start_time = TimeInput(
+        "From", "Enter a time, like 18:30", validators=[InputRequired("Enter a start time")]
+    )
+    end_time = TimeInput(
+        "Until", "Enter a time, like 21:00", validators=[InputRequired("Enter an end time")]
+    )
+
+    def validate_weekday(self, field: SelectField) -> None:
+        if field.data not in {str(i) for i in range(7)}:
+            raise ValidationError("Select a day")
+
+    def validate_end_time(self, field: TimeField) -> None:
+        if field.data and self.start_time.data and field.data <= self.start_time.data:
+            raise ValidationError("The end time must be after the start time")
+
+
+class AwayForm(Form):
+    first_day = DateInput(
+        "First day away",
+        "Enter a real date, like 2025-08-01",
+        validators=[InputRequired("Enter the first day you are away")],
+    )
+    last_day = DateInput(
+        "Last day away",
+        "Enter a real date, like 2025-08-14",
+        validators=[InputRequired("Enter the last day you are away")],
+    )
+
+    def validate_last_day(self, field: DateField) -> None:
+        if field.data and self.first_day.data and field.data < self.first_day.data:
+            raise ValidationError("The last day must be on or after the first day")
