@@ -2,6 +2,6 @@
 
 from flask import Blueprint
 
-bp = Blueprint("accompaniment", __name__)
+bp = Blueprint("accompaniment", __name__, url_prefix="/requests")
 
 from . import views  # noqa: E402,F401

@@ -2,6 +2,6 @@
 
 from flask import Blueprint
 
-bp = Blueprint("clients", __name__)
+bp = Blueprint("clients", __name__, url_prefix="/clients")
 
 from . import views  # noqa: E402,F401

@@ -1,0 +1,304 @@
+from __future__ import annotations
+
+from datetime import date
+
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..forms import Form, choices
+from . import fama
+from .models import CONSENTS, GENDERS, OUTCOMES
+
+
+class Radios(RadioField):
+    """Radio buttons whose 'not one of ours' message reads like the rest of the service."""
+
+    def pre_validate(self, form) -> None:  # noqa: ANN001
+        if not self.raw_data or self.raw_data == [""]:
+            return  # InputRequired (or nothing) decides whether an answer is needed
+        if self.data not in {value for value, *_ in self.iter_choices()}:
+            raise ValidationError("Select one of the options")
+
+
+class Select(SelectField):
+    def pre_validate(self, form) -> None:  # noqa: ANN001
+        if not self.data:
+            return  # DataRequired (or nothing) decides whether an answer is needed
+        if self.data not in {value for value, *_ in self.iter_choices()}:
+            raise ValidationError("Choose one of the options")
+
+
+class Checkboxes(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+    refusal = "Select options from the list"
+
+    def pre_validate(self, form) -> None:  # noqa: ANN001
+        known = {value for value, *_ in self.iter_choices()}
+        if any(value not in known for value in self.data or []):
+            raise ValidationError(self.refusal)
+
+
+class FellowshipCheckboxes(Checkboxes):
+    refusal = "Select fellowships from the list"
+
+    def process_formdata(self, valuelist) -> None:  # noqa: ANN001
+        try:
+            self.data = [int(x) for x in valuelist]
+        except ValueError:
+            self.data = []
+            raise ValueError("Select fellowships from the list") from None
+
+
+class Day(DateField):
+    """A date typed as YYYY-MM-DD (the browser's date picker sends that form)."""
+
+    def __init__(self, label: str, message: str, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist) -> None:  # noqa: ANN001
+        if not valuelist or not valuelist[0]:
+            self.data = None
+            return
+        try:
+            self.data = date.fromisoformat(valuelist[0].strip()[:10])
+        except ValueError:
+            self.data = None
+            raise ValueError(self.message) from None
+
+
+class Version(IntegerField):
+    widget = HiddenField.widget
+
+    def process_formdata(self, valuelist) -> None:  # noqa: ANN001
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("This page is out of date. Reload it and try again.") from None
+
+
+def text(label: str, limit: int, required: str | None = None, **kwargs) -> StringField:  # noqa: ANN003
+    validators = [DataRequired(required)] if required else [Optional()]
+    validators.append(Length(max=limit, message=f"Write {limit} characters or fewer"))
+    return StringField(label, validators=validators, **kwargs)
+
+
+def area(label: str, limit: int, **kwargs) -> TextAreaField:  # noqa: ANN003
+    return TextAreaField(
+        label,
+        validators=[Optional(), Length(max=limit, message=f"Write {limit} characters or fewer")],
+        **kwargs,
+    )
+
+
+class ClientForm(Form):
+    reference = text(
+        "Case-management reference",
+        40,
+        "Enter the client's case-management reference",
+        description="As it appears in your case-management system. It must be unique.",
+    )
+    first_name = text(
+        "Preferred first name",
+        60,
+        "Enter the name the client likes to be called",
+        description="Only the name they like to be called. Do not enter a surname.",
+    )
+    gender = Radios(
+        "Gender",
+        choices=choices(GENDERS),
+        validators=[InputRequired("Select how the client describes their gender")],
+    )
+    pronouns = text(
+        "Pronouns (optional)", 40, description="For example, she/her, he/him, they/them"
+    )
+    languages = text(
+        "Languages (optional)",
+        200,
+        description="The languages they speak, for example English, Polish",
+    )
+    access_needs = area(
+        "Access needs (optional)",
+        500,
+        description=(
+            "Anything a venue or a peer should know, like step-free access or a hearing loop."
+        ),
+    )
+    fellowships = FellowshipCheckboxes("Fellowships they are interested in (optional)", choices=[])
+    literacy_support = BooleanField("The client needs support with reading or writing")
+    version = Version(validators=[Optional()])
+
+
+class VersionForm(Form):
+    """A one-button action carrying the version of the record the person was looking at."""
+
+    version = Version(validators=[InputRequired("This page is out of date. Reload it.")])
+
+
+class ConsentForm(Form):
+    agreed = BooleanField(
+        "The client has heard these words and agrees",
+        validators=[DataRequired("Confirm the client agrees to these words")],
+    )
+    phone = text("Phone number", 30, description="A mobile is best, for example 07700 900123")
+    version = Version(validators=[InputRequired("This page is out of date. Reload it.")])
+
+
+class OutcomeForm(Form):
+    outcome = Radios(
+        "Where has the client got to?",
+        choices=choices({**OUTCOMES, "": "Still working towards it"}),
+        validators=[Optional()],
+    )
+    version = Version(validators=[InputRequired("This page is out of date. Reload it.")])
+
+
+class _SessionBase(Form):
+    held_on = Day(
+        "Date of the session",
+        "Enter the date of the session, like 2026-12-03",
+        validators=[InputRequired("Enter the date of the session")],
+    )
+    notes = area(
+        "Notes about mutual aid (optional)",
+        1000,
+        description="Only what helps with mutual aid. Do not write clinical notes here.",
+    )
+
+
+class _Commitment(Form):
+    """The meeting picker: search fields (never stored) and the chosen meeting and date."""
+
+    meeting_q = text("Meeting name, area or postcode", 100)
+    meeting_fellowship = StringField("Fellowship", validators=[Optional(), Length(max=10)])
+    meeting_day = StringField("Day", validators=[Optional(), Length(max=2)])
+    commitment = StringField(
+        "The meeting the client commits to", validators=[Optional(), Length(max=40)]
+    )
+    wants_company = Radios(
+        "Would the client like someone to go with them?",
+        choices=choices(fama.YES_NO),
+        validators=[Optional()],
+        description="If yes, you will ask for a peer next, with the meeting filled in.",
+    )
+
+
+class Session1Form(_SessionBase):
+    past_experience = Radios(
+        "Past experience of mutual aid groups",
+        choices=choices(fama.PAST_EXPERIENCE),
+        validators=[InputRequired("Select the client's past experience of mutual aid")],
+    )
+    experience_note = area(
+        "What they said about it (optional)",
+        500,
+        description="For example which groups, and how long ago.",
+    )
+    handouts = Checkboxes("Hand-outs given", choices=choices(fama.HANDOUTS))
+    journal_given = BooleanField("A journal was given")
+    literacy_support = Radios(
+        "Support with reading the hand-outs",
+        choices=choices(fama.LITERACY_SUPPORT),
+        validators=[Optional()],
+    )
+    goals = Checkboxes("Goals set for the next session", choices=choices(fama.SESSION1_GOALS))
+
+
+class Session2Form(_SessionBase, _Commitment):
+    handouts = Checkboxes("Hand-outs talked through", choices=choices(fama.HANDOUTS))
+    last_goal_met = Radios(
+        "Did the client meet last session's goal?",
+        choices=choices(fama.GOAL_MET),
+        validators=[Optional()],
+    )
+    concerns = Checkboxes("Worries talked through", choices=choices(fama.WORRIES))
+    concern_other = text("The other worry (optional)", 300)
+    preferred_group = Radios(
+        "Type of group the client would like to try",
+        choices=choices(fama.GROUP_TYPES),
+        validators=[Optional()],
+    )
+
+
+class Session3Form(_SessionBase, _Commitment):
+    attended = Radios(
+        "Did the client go to the meeting?",
+        choices=choices(fama.YES_NO),
+        validators=[InputRequired("Say whether the client went to the meeting")],
+    )
+    which_meeting = Radios(
+        "Which meeting?",
+        choices=choices({"committed": "The meeting they committed to", "other": "Another meeting"}),
+        validators=[Optional()],
+    )
+    attended_meeting_other = text("The other meeting's name (optional)", 200)
+    reactions = area("How they felt about it", 1000)
+    benefits = area("What was good about it", 1000)
+    drawbacks = area("What was hard about it", 1000)
+    concerns = Checkboxes("Worries revisited", choices=choices(fama.WORRIES))
+    concern_other = text("The other worry (optional)", 300)
+    encouragement = Checkboxes("Encouragement given", choices=choices(fama.ENCOURAGEMENT))
+    participation = Checkboxes("Next steps in the group", choices=choices(fama.PARTICIPATION))
+
+
+SESSION_FORMS = {1: Session1Form, 2: Session2Form, 3: Session3Form}
+
+
+class GoalForm(Form):
+    goal = TextAreaField(
+        "Goal",
+        validators=[
+            DataRequired("Write the goal"),
+            Length(max=300, message="Write 300 characters or fewer"),
+        ],
+        description="For example: talk to people at meetings, or find a sponsor.",
+    )
+    progress = area("Progress made so far (optional)", 1000)
+    remaining = area("What is left, and who may help (optional)", 1000)
+    achieved = BooleanField("This goal has been reached")
+    version = Version(validators=[Optional()])
+
+
+class JournalForm(Form):
+    attended_on = Day(
+        "Date of the meeting",
+        "Enter the date of the meeting, like 2026-12-03",
+        validators=[InputRequired("Enter the date of the meeting")],
+    )
+    meeting_name = text("Which meeting", 200, "Write which meeting it was")
+    reactions = area("How they felt about it", 1000)
+    benefits = area("What was good about it", 1000)
+    drawbacks = area("What was hard about it", 1000)
+
+
+class TransferSearchForm(Form):
+    class Meta:
+        csrf = False
+
+    reference = text("Client's case-management reference", 40)
+
+
+class TransferForm(Form):
+    reference = StringField(validators=[DataRequired(), Length(max=40)], widget=HiddenField.widget)
+    keyworker_id = Select(
+        "Move to keyworker",
+        choices=[],
+        validators=[DataRequired("Choose the keyworker to move the client to")],
+    )
+    version = Version(validators=[InputRequired("This page is out of date. Reload it.")])
+
+
+CONSENT_KINDS = tuple(CONSENTS)
