@@ -49,6 +49,8 @@ def create_app(config: dict | None = None) -> Flask:
     from .accompaniment import bp as accompaniment_bp
     from .clients import bp as clients_bp
     from .meetings import bp as meetings_bp
+    from .notify import bp as notify_bp
+    from .reports import bp as reports_bp
     from .system import bp as system_bp
     from .volunteers import bp as volunteers_bp
 
@@ -61,6 +63,8 @@ def create_app(config: dict | None = None) -> Flask:
         volunteers_bp,
         clients_bp,
         accompaniment_bp,
+        notify_bp,
+        reports_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -74,7 +75,22 @@ def worker_command(once: bool, interval: float) -> None:
         time.sleep(interval)
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Copy the live SQLite database to PATH, consistently, while the portal keeps running."""
+    from .backup import backup_sqlite
+
+    try:
+        pages = backup_sqlite(path)
+    except (RuntimeError, FileExistsError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up {pages} pages to {path.resolve()}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(backup_command)

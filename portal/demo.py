@@ -56,6 +56,9 @@ def build_demo() -> list[DemoAccount]:
         ]
         db.session.flush()
         audit("demo_account_reset", user)
+    from .meetings.demo import build_demo_meetings; build_demo_meetings()  # noqa: E702, I001
+    from .volunteers.demo import build_demo_volunteers; build_demo_volunteers()  # noqa: E702, I001
+    from .clients.demo import build_demo_clients; build_demo_clients()  # noqa: E702, I001
     db.session.commit()
     return list(DEMO_ACCOUNTS)
 

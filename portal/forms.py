@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectChoice, StringField, TextAreaField
+from wtforms import Field, IntegerField, SelectChoice, StringField, TextAreaField
 
 # NUL cannot be stored by PostgreSQL and no person types other control characters.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -43,3 +43,17 @@ def _has_control(field: Field) -> bool:
 def choices(options: dict[str, str]) -> list[SelectChoice]:
     """Select or checkbox options from a {value: label} mapping, in its order."""
     return [SelectChoice(value, label) for value, label in options.items()]
+
+
+class WholeNumberField(IntegerField):
+    """An integer field whose complaint about non-numbers is in plain English."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{self.label.text}: enter a whole number, like 12") from None

@@ -1,8 +1,9 @@
 """Every table of every domain, imported in one place for the app and for migrations."""
 
 from .audit import AuditEvent  # noqa: F401
+from .settings import SettingRow  # noqa: F401
 from .auth.models import AuthToken, SignInFailure, User, UserRole  # noqa: F401
-from .notify.models import OutboxMessage  # noqa: F401
+from .notify.models import EmailPreference, Notification, OutboxMessage  # noqa: F401
 from .meetings.models import Fellowship, Meeting  # noqa: F401
 from .volunteers import models as volunteers_models  # noqa: F401
 from .clients import models as clients_models  # noqa: F401

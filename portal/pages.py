@@ -69,7 +69,7 @@ def init_pages(app: Flask) -> None:
 
     @app.context_processor
     def navigation() -> dict:
-        return {"nav_items": _nav_items()}
+        return {"nav_items": _nav_items(), "unread_messages": _unread_messages}
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):
@@ -93,17 +93,45 @@ def init_pages(app: Flask) -> None:
         return _error_page(500)
 
 
+def _unread_messages() -> int:
+    """Called by the header only when it renders, so fragments pay nothing for it."""
+    from .notify.services import unread_count
+
+    return unread_count(current_user.id) if _signed_in() else 0
+
+
+def _signed_in() -> bool:
+    # templates also render outside requests (emails from jobs), where there is no user
+    return bool(getattr(current_user, "is_authenticated", False))
+
+
 def _nav_items() -> list[tuple[str, str]]:
     """(endpoint, label) for what the signed-in person's roles may do."""
-    if not current_user.is_authenticated:
+    if not _signed_in():
         return []
     items: list[tuple[str, str]] = []
     if current_user.has_role("champion"):
         items.append(("home.champion", "Champion home"))
     if current_user.has_role("keyworker"):
-        items.append(("home.keyworker", "Caseload"))
+        items.append(("clients.caseload", "Caseload"))
+    if current_user.has_role("champion"):
+        items += [
+            ("volunteers.volunteer_list", "Volunteers"),
+            ("volunteers.checks_due", "Checks due"),
+        ]
     if current_user.has_role("volunteer"):
         items.append(("home.volunteer", "My escorts"))
+        items += [
+            ("volunteers.my_meetings", "My meetings"),
+            ("volunteers.my_availability", "When I'm free"),
+            ("volunteers.my_calendar", "Calendar"),
+        ]
+    items.append(("meetings.search", "Meetings"))
     if current_user.has_role("admin"):
-        items += [("admin.accounts_list", "Accounts")]
+        items += [
+            ("admin.accounts_list", "Accounts"),
+            ("admin.audit_trail", "Audit trail"),
+            ("admin.settings", "Settings"),
+        ]
+        items.append(("clients.transfer", "Move clients"))
     return items

@@ -16,6 +16,10 @@ CSP = (
 )
 
 
+# Requests a page makes by itself (polling) are not activity: they must not keep a session alive.
+PASSIVE_ENDPOINTS = frozenset({"notify.count"})
+
+
 def _to_sign_in(message: str | None = None) -> Response:
     if message:
         flash(message, "info")
@@ -42,7 +46,8 @@ def _session_expired() -> str | None:
         return "Your session has ended. Sign in again to carry on."
     if now - seen > config["SESSION_IDLE_TIMEOUT"].total_seconds():
         return "You were signed out because you had not used the portal for a while."
-    session["seen_at"] = now
+    if request.endpoint not in PASSIVE_ENDPOINTS:
+        session["seen_at"] = now
     return None
 
 

@@ -64,3 +64,43 @@ class VersionedActionForm(Form):
     """A one-button action on an account, carrying the version the admin was looking at."""
 
     version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+
+
+def settings_form_class() -> type[Form]:
+    """A form with one field per service setting, built from the settings registry."""
+    from wtforms.validators import NumberRange
+
+    from ..forms import WholeNumberField
+
+    from ..settings import SETTINGS
+
+    fields: dict[str, object] = {}
+    for name, spec in SETTINGS.items():
+        if spec.kind == "int":
+            fields[name] = WholeNumberField(
+                spec.label,
+                description=spec.hint,
+                validators=[
+                    InputRequired(f"{spec.label}: enter a whole number"),
+                    NumberRange(spec.low, spec.high, f"{spec.label}: enter a number from {spec.low} to {spec.high}"),
+                ],
+            )
+        else:
+            fields[name] = StringField(
+                spec.label,
+                description=spec.hint,
+                validators=[Length(max=spec.max_length, message=f"{spec.label}: enter {spec.max_length} characters or fewer")],
+            )
+    fields["submit"] = SubmitField("Save settings")
+    return type("SettingsForm", (Form,), fields)
+
+
+class AuditSearchForm(Form):
+    class Meta:
+        csrf = False  # a GET search that changes nothing
+
+    person = StringField("Person (name or email)", validators=[Length(max=100)])
+    client_ref = StringField("Client reference", validators=[Length(max=64)])
+    action = StringField("Action", validators=[Length(max=64)])
+    since = StringField("From (YYYY-MM-DD)", validators=[Length(max=10)])
+    until = StringField("To (YYYY-MM-DD)", validators=[Length(max=10)])

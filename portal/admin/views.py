@@ -154,3 +154,73 @@ def resend_invitation(user_id: int):
         lambda user, version: accounts.resend_invitation(user, actor),
         "A new invitation is on its way to {email}. The old link no longer works.",
     )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@role_required("admin")
+def settings():
+    from ..settings import all_settings, save_settings
+    from .forms import settings_form_class
+
+    form_class = settings_form_class()
+    form = form_class(data=all_settings()) if request.method == "GET" else form_class()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            changed = save_settings(
+                {name: getattr(form, name).data for name in all_settings()}, current_user.id
+            )
+        except InvalidChange as error:
+            getattr(form, error.field).errors = [error.message]
+        else:
+            flash(f"Settings saved ({len(changed)} changed)." if changed else "Nothing changed.", "success")
+            return redirect_303(url_for("admin.settings"))
+    from ..settings import SETTINGS
+
+    return render("admin/settings.html", form=form, settings=SETTINGS)
+
+
+def _audit_search():
+    from .audit_search import audit_query
+    from .forms import AuditSearchForm
+
+    form = AuditSearchForm(request.args)
+    statement = None
+    if form.validate():
+        try:
+            statement = audit_query(
+                form.person.data or "",
+                form.client_ref.data or "",
+                form.action.data or "",
+                form.since.data or "",
+                form.until.data or "",
+            )
+        except InvalidChange as error:
+            getattr(form, error.field).errors = [error.message]
+    return form, statement
+
+
+@bp.route("/audit")
+@role_required("admin")
+def audit_trail():
+    form, statement = _audit_search()
+    page = paginate(statement, scalars=False) if statement is not None else None
+    return render("admin/audit.html", block="results", form=form, page=page)
+
+
+@bp.route("/audit.csv")
+@role_required("admin")
+def audit_export():
+    from flask import Response, abort, stream_with_context
+
+    from ..audit import audit
+    from ..extensions import db
+    from .audit_search import audit_csv
+
+    form, statement = _audit_search()
+    if statement is None:
+        abort(400)
+    audit("audit_exported", detail={k: v for k, v in request.args.items() if k != "page"})
+    db.session.commit()
+    response = Response(stream_with_context(audit_csv(statement)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
+    return response

@@ -14,6 +14,7 @@ from ..audit import audit, utcnow
 from ..errors import Conflict, InvalidChange, NotFound
 from ..extensions import db
 from ..notify.services import queue_email
+from ..settings import get_setting
 from .models import ROLES, AuthToken, SignInFailure, User, UserRole, new_session_token
 from .passwords import hash_password, password_problem, verify_password
 
@@ -234,7 +235,7 @@ def _send_invitation(user: User, inviter: User | None) -> None:
         "invitation",
         user=user,
         link=_external_url("auth.accept_invitation", token=token),
-        service_name=current_app.config["SERVICE_NAME"],
+        service_name=get_setting("service_name"),
         days=current_app.config["INVITATION_LIFETIME"].days,
     )
 

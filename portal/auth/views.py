@@ -120,4 +120,6 @@ def change_password():
 
 @bp.app_context_processor
 def auth_context() -> dict:
-    return {"service_name": current_app.config["SERVICE_NAME"]}
+    from ..settings import get_setting
+
+    return {"service_name": get_setting("service_name")}

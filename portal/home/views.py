@@ -24,13 +24,17 @@ def index():
 @bp.route("/keyworker")
 @role_required("keyworker")
 def keyworker():
-    return render("home/keyworker.html")
+    from ..clients.views import caseload
+
+    return caseload()
 
 
 @bp.route("/volunteer")
 @role_required("volunteer")
 def volunteer():
-    return render("home/volunteer.html")
+    from ..volunteers.views import home_context
+
+    return render("home/volunteer.html", **home_context(current_user._get_current_object()))
 
 
 @bp.route("/champion")

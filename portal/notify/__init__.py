@@ -1,1 +1,7 @@
-"""Messages to people: an outbox written with the change that caused it, drained over SMTP."""
+"""Messages to people: in the portal, and by email through an outbox that a worker drains."""
+
+from flask import Blueprint
+
+bp = Blueprint("notify", __name__, url_prefix="/messages")
+
+from . import views  # noqa: E402,F401

@@ -10,13 +10,16 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import Flask, current_app, g, render_template
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.wrappers import Response
 
 from ..audit import utcnow
 from ..database import write_transaction
 from ..extensions import db
-from .models import OutboxMessage
+from .kinds import KINDS, optional_kinds
+from .models import EmailPreference, Notification, OutboxMessage
 
 log = logging.getLogger(__name__)
 CLAIM_FOR = timedelta(minutes=5)
@@ -142,3 +145,139 @@ def deliver_due(now: datetime | None = None, limit: int = 100) -> tuple[int, int
             db.session.commit()
         sent += 1
     return sent, failed
+
+
+# --- in-portal notifications -----------------------------------------------------------------
+
+
+def _insert_once(values: dict) -> bool:
+    """Insert a notification unless one with the same (user, dedupe key) exists; True if new."""
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Notification).values(**values)
+    if values.get("dedupe_key"):
+        statement = statement.on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
+    return db.session.execute(statement).rowcount == 1
+
+
+def wants_email(user_id: int, kind: str) -> bool:
+    """Safety and security kinds always; others unless the person switched them off."""
+    if KINDS[kind].always_email:
+        return True
+    choice = db.session.scalar(
+        select(EmailPreference.by_email).where(
+            EmailPreference.user_id == user_id, EmailPreference.kind == kind
+        )
+    )
+    return True if choice is None else choice
+
+
+def notify_user(
+    user,  # noqa: ANN001  (a User)
+    kind: str,
+    title: str,
+    body: str | None = None,
+    link: str | None = None,
+    urgent: bool = False,
+    dedupe_key: str | None = None,
+) -> bool:
+    """Tell one person something, in the caller's transaction; returns False for a repeat.
+
+    The portal shows `title` and `body`; the email says only what needs doing and links to the
+    portal, so a shared inbox or a phone's lock screen reveals nothing.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    created = _insert_once(
+        {
+            "user_id": user.id,
+            "kind": kind,
+            "title": title[:200],
+            "body": body[:1000] if body else None,
+            "link": link,
+            "urgent": urgent,
+            "dedupe_key": dedupe_key,
+            "created_at": utcnow(),
+        }
+    )
+    if created and user.active and wants_email(user.id, kind):
+        queue_email(
+            kind,
+            user.email,
+            "notification",
+            headline=KINDS[kind].email_subject,
+            name=user.name,
+            link=_portal_link(link),
+            urgent=urgent,
+        )
+    return created
+
+
+def _portal_link(link: str | None) -> str:
+    """A full address for an email; jobs outside a request need EXTERNAL_URL to be set."""
+    from flask import has_request_context, request
+
+    path = link or "/messages"
+    base = current_app.config.get("EXTERNAL_URL")
+    if base:
+        return base.rstrip("/") + path
+    if has_request_context():
+        return request.host_url.rstrip("/") + path
+    return "http://127.0.0.1:5000" + path
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def inbox_query(user_id: int):  # noqa: ANN201
+    return (
+        select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+    )
+
+
+def mark_read(user_id: int, notification_id: int | None = None) -> int:
+    """Mark one of the person's messages read (or all of them); other people's are untouched."""
+    statement = update(Notification).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        statement = statement.where(Notification.id == notification_id)
+    result = db.session.execute(statement.values(read_at=utcnow()))
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def email_choices(user_id: int) -> dict[str, bool]:
+    saved = dict(
+        db.session.execute(
+            select(EmailPreference.kind, EmailPreference.by_email).where(
+                EmailPreference.user_id == user_id
+            )
+        ).all()
+    )
+    return {kind: saved.get(kind, True) for kind in optional_kinds()}
+
+
+def save_email_choices(user_id: int, by_email: set[str]) -> None:
+    """Record which optional kinds also come by email; safety and security always do."""
+    from ..audit import audit
+
+    existing = {
+        row.kind: row
+        for row in db.session.scalars(select(EmailPreference).where(EmailPreference.user_id == user_id))
+    }
+    for kind in optional_kinds():
+        wanted = kind in by_email
+        if kind in existing:
+            existing[kind].by_email = wanted
+        else:
+            db.session.add(EmailPreference(user_id=user_id, kind=kind, by_email=wanted))
+    audit("email_preferences_changed", detail={"by_email": sorted(by_email)})
+    db.session.commit()

@@ -1,0 +1,4 @@
+"""Routes of the reports (filled in by the reports issue).
+
+BEFORE WRITING: read /work/main/CONTRIBUTING.md — the house rules.
+"""

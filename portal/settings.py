@@ -1,0 +1,130 @@
+"""Service settings an admin changes in the portal: stored in the database, validated, audited.
+
+Each setting falls back to its configuration default (config.py or the environment) until an
+admin saves a value, so a fresh install works and tests can still set values through config.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, g, has_app_context
+from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .audit import audit, utcnow
+from .dbtypes import UTCDateTime
+from .errors import InvalidChange
+from .extensions import db
+
+
+class SettingRow(db.Model):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+PHONE_RE = re.compile(r"^[0-9 +()-]{3,20}$")
+
+
+@dataclass(frozen=True)
+class Setting:
+    label: str
+    hint: str
+    kind: str  # "text", "phone" or "int"
+    default: Any = None
+    config_key: str | None = None  # the configuration default, when there is one
+    low: int | None = None
+    high: int | None = None
+    max_length: int = 100
+    group: str = "Service"
+
+
+SETTINGS: dict[str, Setting] = {
+    "service_name": Setting("Service name", "Shown in the header and in emails.", "text", config_key="SERVICE_NAME"),
+    "emergency_number": Setting("Emergency number", "Shown to a volunteer who asks for help.", "phone", "999"),
+    "on_call_number": Setting("On-call number", "The service's number for a volunteer who needs advice now.", "phone", ""),
+    "offer_expiry_hours": Setting("Offers expire after (hours)", "An unanswered offer frees the request again.", "int", 24, low=1, high=168, group="Escorts"),
+    "checkout_grace_minutes": Setting("Check-out grace (minutes)", "After the meeting's end, how long before a missing check-out alerts the champion.", "int", 60, low=15, high=480, group="Escorts"),
+    "stale_meeting_days": Setting("Meetings need checking after (days)", "A meeting not checked for this long is listed as needing a check.", "int", 90, config_key="MEETING_STALE_DAYS", low=7, high=730, group="Meetings"),
+    "min_recovery_months": Setting("Minimum time in recovery (months)", "Before a volunteer may escort anyone.", "int", 12, config_key="VOLUNTEER_MIN_RECOVERY_MONTHS", low=0, high=120, group="Volunteers"),
+    "client_retention_months": Setting("Keep closed clients for (months)", "Then their personal details are anonymised; numbers for reports stay.", "int", 24, low=6, high=120, group="Retention"),
+    "volunteer_retention_months": Setting("Keep withdrawn volunteers for (months)", "Then their personal details are anonymised.", "int", 12, low=1, high=120, group="Retention"),
+    "weight_attends_meeting": Setting("Weight: already goes to that meeting", "Matching score points.", "int", 40, low=0, high=100, group="Matching"),
+    "weight_knows_fellowship": Setting("Weight: knows the fellowship", "Matching score points.", "int", 20, low=0, high=100, group="Matching"),
+    "weight_distance": Setting("Weight: lives near the venue", "Matching score points.", "int", 20, low=0, high=100, group="Matching"),
+    "weight_load": Setting("Weight: fewer escorts recently", "Matching score points.", "int", 10, low=0, high=100, group="Matching"),
+    "weight_reliability": Setting("Weight: good record of turning up", "Matching score points.", "int", 10, low=0, high=100, group="Matching"),
+}
+
+
+def _default(name: str) -> Any:
+    spec = SETTINGS[name]
+    if spec.config_key and has_app_context() and spec.config_key in current_app.config:
+        return current_app.config[spec.config_key]
+    return spec.default
+
+
+def _saved() -> dict[str, Any]:
+    """Every saved value, read once per request or job."""
+    if "settings" not in g:
+        rows = db.session.execute(select(SettingRow.key, SettingRow.value)).all()
+        g.settings = {key: json.loads(value) for key, value in rows if key in SETTINGS}
+    return g.settings
+
+
+def get_setting(name: str) -> Any:
+    """The value in force: what an admin saved, else the configured default."""
+    saved = _saved()
+    return saved[name] if name in saved else _default(name)
+
+
+def all_settings() -> dict[str, Any]:
+    return {name: get_setting(name) for name in SETTINGS}
+
+
+def check_value(name: str, raw: object) -> Any:
+    """Turn a submitted value into the stored one, or raise InvalidChange naming the field."""
+    spec = SETTINGS[name]
+    text = str(raw if raw is not None else "").strip()
+    if spec.kind == "int":
+        try:
+            number = int(text)
+        except ValueError:
+            raise InvalidChange(f"{spec.label}: enter a whole number", field=name) from None
+        if (spec.low is not None and number < spec.low) or (spec.high is not None and number > spec.high):
+            raise InvalidChange(f"{spec.label}: enter a number from {spec.low} to {spec.high}", field=name)
+        return number
+    if len(text) > spec.max_length:
+        raise InvalidChange(f"{spec.label}: enter {spec.max_length} characters or fewer", field=name)
+    if spec.kind == "phone" and text and not PHONE_RE.match(text):
+        raise InvalidChange(f"{spec.label}: enter a phone number, like 0161 496 0000", field=name)
+    if spec.kind == "text" and not text:
+        raise InvalidChange(f"{spec.label}: enter a value", field=name)
+    return text
+
+
+def save_settings(values: dict[str, object], actor_id: int) -> list[str]:
+    """Validate every value first, then store the changed ones; returns the names changed."""
+    checked = {name: check_value(name, values.get(name)) for name in SETTINGS}
+    changed = [name for name, value in checked.items() if value != get_setting(name)]
+    for name in changed:
+        row = db.session.get(SettingRow, name)
+        if row is None:
+            row = SettingRow(key=name)
+            db.session.add(row)
+        row.value = json.dumps(checked[name])
+        row.updated_at = utcnow()
+        row.updated_by = actor_id
+    if changed:
+        audit("settings_changed", detail={name: checked[name] for name in changed})
+    db.session.commit()
+    g.pop("settings", None)
+    return changed
