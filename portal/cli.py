@@ -75,6 +75,18 @@ def worker_command(once: bool, interval: float) -> None:
         time.sleep(interval)
 
 
+@click.command("tick")
+@with_appcontext
+def tick_command() -> None:
+    """Do all due time-based work once: alerts, digests, expiries, mail. Safe to run again."""
+    from .notify.jobs import run_tick
+
+    report = run_tick()
+    for name, count in report.counts.items():
+        if count:
+            click.echo(f"{name}: {count}")
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
@@ -94,3 +106,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(backup_command)
+    app.cli.add_command(tick_command)

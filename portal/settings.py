@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, g, has_app_context
-from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy import ForeignKey, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .audit import audit, utcnow
@@ -48,20 +48,116 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {
-    "service_name": Setting("Service name", "Shown in the header and in emails.", "text", config_key="SERVICE_NAME"),
-    "emergency_number": Setting("Emergency number", "Shown to a volunteer who asks for help.", "phone", "999"),
-    "on_call_number": Setting("On-call number", "The service's number for a volunteer who needs advice now.", "phone", ""),
-    "offer_expiry_hours": Setting("Offers expire after (hours)", "An unanswered offer frees the request again.", "int", 24, low=1, high=168, group="Escorts"),
-    "checkout_grace_minutes": Setting("Check-out grace (minutes)", "After the meeting's end, how long before a missing check-out alerts the champion.", "int", 60, low=15, high=480, group="Escorts"),
-    "stale_meeting_days": Setting("Meetings need checking after (days)", "A meeting not checked for this long is listed as needing a check.", "int", 90, config_key="MEETING_STALE_DAYS", low=7, high=730, group="Meetings"),
-    "min_recovery_months": Setting("Minimum time in recovery (months)", "Before a volunteer may escort anyone.", "int", 12, config_key="VOLUNTEER_MIN_RECOVERY_MONTHS", low=0, high=120, group="Volunteers"),
-    "client_retention_months": Setting("Keep closed clients for (months)", "Then their personal details are anonymised; numbers for reports stay.", "int", 24, low=6, high=120, group="Retention"),
-    "volunteer_retention_months": Setting("Keep withdrawn volunteers for (months)", "Then their personal details are anonymised.", "int", 12, low=1, high=120, group="Retention"),
-    "weight_attends_meeting": Setting("Weight: already goes to that meeting", "Matching score points.", "int", 40, low=0, high=100, group="Matching"),
-    "weight_knows_fellowship": Setting("Weight: knows the fellowship", "Matching score points.", "int", 20, low=0, high=100, group="Matching"),
-    "weight_distance": Setting("Weight: lives near the venue", "Matching score points.", "int", 20, low=0, high=100, group="Matching"),
-    "weight_load": Setting("Weight: fewer escorts recently", "Matching score points.", "int", 10, low=0, high=100, group="Matching"),
-    "weight_reliability": Setting("Weight: good record of turning up", "Matching score points.", "int", 10, low=0, high=100, group="Matching"),
+    "service_name": Setting(
+        "Service name", "Shown in the header and in emails.", "text", config_key="SERVICE_NAME"
+    ),
+    "emergency_number": Setting(
+        "Emergency number", "Shown to a volunteer who asks for help.", "phone", "999"
+    ),
+    "on_call_number": Setting(
+        "On-call number", "The service's number for a volunteer who needs advice now.", "phone", ""
+    ),
+    "offer_expiry_hours": Setting(
+        "Offers expire after (hours)",
+        "An unanswered offer frees the request again.",
+        "int",
+        24,
+        low=1,
+        high=168,
+        group="Escorts",
+    ),
+    "checkout_grace_minutes": Setting(
+        "Check-out grace (minutes)",
+        "After the meeting's end, how long before a missing check-out alerts the champion.",
+        "int",
+        60,
+        low=15,
+        high=480,
+        group="Escorts",
+    ),
+    "stale_meeting_days": Setting(
+        "Meetings need checking after (days)",
+        "A meeting not checked for this long is listed as needing a check.",
+        "int",
+        90,
+        config_key="MEETING_STALE_DAYS",
+        low=7,
+        high=730,
+        group="Meetings",
+    ),
+    "min_recovery_months": Setting(
+        "Minimum time in recovery (months)",
+        "Before a volunteer may escort anyone.",
+        "int",
+        12,
+        config_key="VOLUNTEER_MIN_RECOVERY_MONTHS",
+        low=0,
+        high=120,
+        group="Volunteers",
+    ),
+    "client_retention_months": Setting(
+        "Keep closed clients for (months)",
+        "Then their personal details are anonymised; numbers for reports stay.",
+        "int",
+        24,
+        low=6,
+        high=120,
+        group="Retention",
+    ),
+    "volunteer_retention_months": Setting(
+        "Keep withdrawn volunteers for (months)",
+        "Then their personal details are anonymised.",
+        "int",
+        12,
+        low=1,
+        high=120,
+        group="Retention",
+    ),
+    "weight_attends_meeting": Setting(
+        "Weight: already goes to that meeting",
+        "Matching score points.",
+        "int",
+        40,
+        low=0,
+        high=100,
+        group="Matching",
+    ),
+    "weight_knows_fellowship": Setting(
+        "Weight: knows the fellowship",
+        "Matching score points.",
+        "int",
+        20,
+        low=0,
+        high=100,
+        group="Matching",
+    ),
+    "weight_distance": Setting(
+        "Weight: lives near the venue",
+        "Matching score points.",
+        "int",
+        20,
+        low=0,
+        high=100,
+        group="Matching",
+    ),
+    "weight_load": Setting(
+        "Weight: fewer escorts recently",
+        "Matching score points.",
+        "int",
+        10,
+        low=0,
+        high=100,
+        group="Matching",
+    ),
+    "weight_reliability": Setting(
+        "Weight: good record of turning up",
+        "Matching score points.",
+        "int",
+        10,
+        low=0,
+        high=100,
+        group="Matching",
+    ),
 }
 
 
@@ -99,11 +195,17 @@ def check_value(name: str, raw: object) -> Any:
             number = int(text)
         except ValueError:
             raise InvalidChange(f"{spec.label}: enter a whole number", field=name) from None
-        if (spec.low is not None and number < spec.low) or (spec.high is not None and number > spec.high):
-            raise InvalidChange(f"{spec.label}: enter a number from {spec.low} to {spec.high}", field=name)
+        if (spec.low is not None and number < spec.low) or (
+            spec.high is not None and number > spec.high
+        ):
+            raise InvalidChange(
+                f"{spec.label}: enter a number from {spec.low} to {spec.high}", field=name
+            )
         return number
     if len(text) > spec.max_length:
-        raise InvalidChange(f"{spec.label}: enter {spec.max_length} characters or fewer", field=name)
+        raise InvalidChange(
+            f"{spec.label}: enter {spec.max_length} characters or fewer", field=name
+        )
     if spec.kind == "phone" and text and not PHONE_RE.match(text):
         raise InvalidChange(f"{spec.label}: enter a phone number, like 0161 496 0000", field=name)
     if spec.kind == "text" and not text:

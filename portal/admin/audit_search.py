@@ -29,7 +29,9 @@ def _day(value: str, field: str) -> date | None:
         raise InvalidChange("Enter a date like 2026-03-31", field=field) from None
 
 
-def audit_query(person: str = "", client_ref: str = "", action: str = "", since: str = "", until: str = "") -> Select:
+def audit_query(
+    person: str = "", client_ref: str = "", action: str = "", since: str = "", until: str = ""
+) -> Select:
     """Audit rows with who did them, newest first, matching the admin's search."""
     statement = (
         select(AuditEvent, User.name, User.email)
@@ -49,7 +51,9 @@ def audit_query(person: str = "", client_ref: str = "", action: str = "", since:
     if start:
         statement = statement.where(AuditEvent.at >= datetime.combine(start, time(), LONDON))
     if end:
-        statement = statement.where(AuditEvent.at < datetime.combine(end + timedelta(days=1), time(), LONDON))
+        statement = statement.where(
+            AuditEvent.at < datetime.combine(end + timedelta(days=1), time(), LONDON)
+        )
     return statement
 
 
@@ -64,20 +68,34 @@ def audit_csv(statement: Select) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    writer.writerow(["when (UTC)", "who", "email", "action", "record type", "record id", "client reference", "from address", "detail"])
+    writer.writerow(
+        [
+            "when (UTC)",
+            "who",
+            "email",
+            "action",
+            "record type",
+            "record id",
+            "client reference",
+            "from address",
+            "detail",
+        ]
+    )
     yield flush()
     for event, name, email in db.session.execute(statement.limit(EXPORT_LIMIT)).yield_per(1000):
-        writer.writerow([
-            event.at.isoformat(timespec="seconds"),
-            name or "",
-            email or "",
-            event.action,
-            event.object_type or "",
-            event.object_id or "",
-            event.client_ref or "",
-            event.ip or "",
-            _safe_cell(event.detail or ""),
-        ])
+        writer.writerow(
+            [
+                event.at.isoformat(timespec="seconds"),
+                name or "",
+                email or "",
+                event.action,
+                event.object_type or "",
+                event.object_id or "",
+                event.client_ref or "",
+                event.ip or "",
+                _safe_cell(event.detail or ""),
+            ]
+        )
         yield flush()
 
 

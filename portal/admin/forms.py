@@ -71,7 +71,6 @@ def settings_form_class() -> type[Form]:
     from wtforms.validators import NumberRange
 
     from ..forms import WholeNumberField
-
     from ..settings import SETTINGS
 
     fields: dict[str, object] = {}
@@ -82,14 +81,23 @@ def settings_form_class() -> type[Form]:
                 description=spec.hint,
                 validators=[
                     InputRequired(f"{spec.label}: enter a whole number"),
-                    NumberRange(spec.low, spec.high, f"{spec.label}: enter a number from {spec.low} to {spec.high}"),
+                    NumberRange(
+                        spec.low,
+                        spec.high,
+                        f"{spec.label}: enter a number from {spec.low} to {spec.high}",
+                    ),
                 ],
             )
         else:
             fields[name] = StringField(
                 spec.label,
                 description=spec.hint,
-                validators=[Length(max=spec.max_length, message=f"{spec.label}: enter {spec.max_length} characters or fewer")],
+                validators=[
+                    Length(
+                        max=spec.max_length,
+                        message=f"{spec.label}: enter {spec.max_length} characters or fewer",
+                    )
+                ],
             )
     fields["submit"] = SubmitField("Save settings")
     return type("SettingsForm", (Form,), fields)

@@ -172,7 +172,10 @@ def settings():
         except InvalidChange as error:
             getattr(form, error.field).errors = [error.message]
         else:
-            flash(f"Settings saved ({len(changed)} changed)." if changed else "Nothing changed.", "success")
+            flash(
+                f"Settings saved ({len(changed)} changed)." if changed else "Nothing changed.",
+                "success",
+            )
             return redirect_303(url_for("admin.settings"))
     from ..settings import SETTINGS
 

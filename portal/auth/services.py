@@ -349,3 +349,14 @@ def search_users(query: str = "", role: str = "", status: str = ""):  # noqa: AN
     elif status == "deactivated":
         statement = statement.where(User.active.is_(False))
     return statement
+
+
+def users_with_role(role: str) -> list[User]:
+    """Every active account holding `role`, e.g. the champions to alert."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.role_rows.any(UserRole.role == role))
+            .order_by(User.id)
+        )
+    )

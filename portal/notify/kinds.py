@@ -17,14 +17,28 @@ KINDS: dict[str, Kind] = {
     "password_reset": Kind("Password resets", True, "Reset your password"),
     "offer_made": Kind("New escort offers", False, "Can you help? A new request is waiting"),
     "offer_accepted": Kind("An escort was accepted", False, "A request has been accepted"),
-    "offer_declined": Kind("An offer was declined or expired", False, "A request needs another look"),
-    "request_unfilled": Kind("Requests still unfilled near the meeting", True, "Urgent: a request is still unfilled"),
-    "escort_reminder": Kind("Reminders the day before an escort", False, "Reminder: you have something tomorrow"),
-    "outcome_recorded": Kind("Outcomes recorded after a meeting", False, "An outcome has been recorded"),
-    "checks_expiring": Kind("Safeguarding checks about to expire", False, "Checks are due for renewal"),
+    "offer_declined": Kind(
+        "An offer was declined or expired", False, "A request needs another look"
+    ),
+    "request_unfilled": Kind(
+        "Requests still unfilled near the meeting", True, "Urgent: a request is still unfilled"
+    ),
+    "escort_reminder": Kind(
+        "Reminders the day before an escort", False, "Reminder: you have something tomorrow"
+    ),
+    "outcome_recorded": Kind(
+        "Outcomes recorded after a meeting", False, "An outcome has been recorded"
+    ),
+    "checks_expiring": Kind(
+        "Safeguarding checks about to expire", False, "Checks are due for renewal"
+    ),
     "meetings_stale": Kind("Meetings that need checking", False, "Some meetings need checking"),
-    "checkout_overdue": Kind("Overdue safety check-outs", True, "Urgent: a safety check-out is overdue"),
-    "help_requested": Kind("A volunteer asked for help", True, "Urgent: a volunteer asked for help"),
+    "checkout_overdue": Kind(
+        "Overdue safety check-outs", True, "Urgent: a safety check-out is overdue"
+    ),
+    "help_requested": Kind(
+        "A volunteer asked for help", True, "Urgent: a volunteer asked for help"
+    ),
 }
 
 

@@ -227,18 +227,25 @@ def _portal_link(link: str | None) -> str:
 
 
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def inbox_query(user_id: int):  # noqa: ANN201
     return (
         select(Notification)
         .where(Notification.user_id == user_id)
-        .order_by(Notification.read_at.is_not(None), Notification.created_at.desc(), Notification.id.desc())
+        .order_by(
+            Notification.read_at.is_not(None),
+            Notification.created_at.desc(),
+            Notification.id.desc(),
+        )
     )
 
 
@@ -271,7 +278,9 @@ def save_email_choices(user_id: int, by_email: set[str]) -> None:
 
     existing = {
         row.kind: row
-        for row in db.session.scalars(select(EmailPreference).where(EmailPreference.user_id == user_id))
+        for row in db.session.scalars(
+            select(EmailPreference).where(EmailPreference.user_id == user_id)
+        )
     }
     for kind in optional_kinds():
         wanted = kind in by_email

@@ -19,7 +19,9 @@ from ..factories import make_user
 def _notify(app, user, kind="offer_made", **kwargs) -> bool:
     with app.app_context():
         person = db.session.get(User, user.id)
-        created = notify_user(person, kind, kwargs.pop("title", "A new request is waiting"), **kwargs)
+        created = notify_user(
+            person, kind, kwargs.pop("title", "A new request is waiting"), **kwargs
+        )
         db.session.commit()
         return created
 
