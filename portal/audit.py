@@ -34,13 +34,14 @@ class AuditEvent(db.Model):
     __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
 
 
-def _row(
+def audit_row(
     action: str,
     obj: object | None,
     actor_id: int | None,
     detail: dict | None,
     client_ref: str | None,
 ) -> dict:
+    """One audit row as values, for callers that record many changes in one batch."""
     if actor_id is None and has_request_context() and current_user.is_authenticated:
         actor_id = current_user.id
     object_type = object_id = None
@@ -71,13 +72,21 @@ def audit(
 
     `detail` must hold no passwords, tokens or free-text notes: field names and codes only.
     """
-    db.session.execute(insert(AuditEvent).values(**_row(action, obj, actor_id, detail, client_ref)))
+    db.session.execute(
+        insert(AuditEvent).values(**audit_row(action, obj, actor_id, detail, client_ref))
+    )
 
 
 def audit_view(action: str, obj: object | None = None, *, client_ref: str | None = None) -> None:
     """Record a look at personal data at once, in its own short write transaction."""
     from .database import write_transaction
 
-    row = _row(action, obj, None, None, client_ref)
+    row = audit_row(action, obj, None, None, client_ref)
     with write_transaction(), db.engine.begin() as connection:
         connection.execute(insert(AuditEvent).values(**row))
+
+
+def audit_many(rows: list[dict]) -> None:
+    """Record a batch of rows made with `audit_row`, in the caller's transaction."""
+    if rows:
+        db.session.execute(insert(AuditEvent), rows)

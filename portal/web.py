@@ -117,8 +117,8 @@ class Page:
         return self.page < self.pages
 
     def url_for_page(self, number: int) -> str:
-        args = request.args.to_dict()
-        args["page"] = str(number)
+        args = request.args.to_dict(flat=False)  # keeps repeated keys, e.g. two ticked features
+        args["page"] = [str(number)]
         return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+from urllib.parse import quote, urlencode
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Computed,
     Float,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit import utcnow
 from ..dbtypes import UTCDateTime
 from ..extensions import db
+from . import meeting_types
+from .feed import minutes_between, safe_web_url
 
 FELLOWSHIP_KINDS = {
     "twelve_step": "12-step fellowship",
@@ -79,9 +85,30 @@ class Meeting(db.Model):
     # Where an imported meeting came from, so a re-import updates instead of duplicating.
     source: Mapped[str | None] = mapped_column(String(255))
     source_slug: Mapped[str | None] = mapped_column(String(255))
+    # Set when an import deactivated the meeting because its feed no longer lists it, so a
+    # later import that lists it again brings it back (one a champion closed stays closed).
+    removed_from_source: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # What free-text search looks in, lower-cased once by the database on every write, so a
+    # search reads one column per row instead of lower-casing four.
+    search_text: Mapped[str | None] = mapped_column(
+        Text,
+        Computed(
+            "lower(coalesce(name, '') || ' ' || coalesce(venue, '') || ' ' || "
+            "coalesce(area, '') || ' ' || coalesce(postcode, ''))",
+            persisted=True,
+        ),
+    )
+
+    # 0 = Monday … 6 = Sunday: the order people in the UK read a week, kept by the database
+    # so the search can walk an index in that order instead of sorting every meeting.
+    day_rank: Mapped[int | None] = mapped_column(
+        SmallInteger, Computed("(weekday + 6) % 7", persisted=True)
+    )
 
     fellowship: Mapped[Fellowship] = relationship(lazy="joined")
 
@@ -89,6 +116,11 @@ class Meeting(db.Model):
         UniqueConstraint("source", "source_slug", name="uq_meetings_source_slug"),
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
         CheckConstraint("attendance IN ('in_person', 'online', 'hybrid')", name="attendance_kind"),
+        # The search's usual shapes: one day's meetings by time, and every meeting in week order.
+        Index("ix_meetings_active_weekday_start", "active", "weekday", "start_time"),
+        Index("ix_meetings_active_week_order", "active", "day_rank", "start_time", "name"),
+        # The search form's list of areas in use is read from this index alone.
+        Index("ix_meetings_active_area", "active", "area"),
     )
 
     @property
@@ -98,3 +130,130 @@ class Meeting(db.Model):
     @property
     def weekday_name(self) -> str:
         return WEEKDAYS[self.weekday]
+
+    @property
+    def attendance_label(self) -> str:
+        return ATTENDANCE[self.attendance]
+
+    @property
+    def in_person(self) -> bool:
+        return self.attendance in ("in_person", "hybrid")
+
+    @property
+    def online(self) -> bool:
+        return self.attendance in ("online", "hybrid")
+
+    @property
+    def crosses_midnight(self) -> bool:
+        return self.end_time <= self.start_time
+
+    @property
+    def length_minutes(self) -> int:
+        return minutes_between(self.start_time, self.end_time)
+
+    @property
+    def time_range(self) -> str:
+        """'7:30pm to 8:30pm' (and '(next day)' when it runs past midnight)."""
+        text = f"{clock(self.start_time)} to {clock(self.end_time)}"
+        return text + " (next day)" if self.crosses_midnight else text
+
+    @property
+    def open_closed(self) -> str | None:
+        """The sentence that tells a newcomer whether they may go."""
+        for code, sentence in meeting_types.OPEN_CLOSED_EXPLAINED.items():
+            if code in self.codes:
+                return sentence
+        return None
+
+    @property
+    def type_groups(self) -> list[tuple[str, list[str]]]:
+        """Known type codes as plain-English labels by heading; unknown codes are not shown."""
+        return [
+            (heading, labels)
+            for heading, labels in meeting_types.grouped_labels(self.codes)
+            if heading not in ("Who can go", "Access and facilities")
+        ]
+
+    @property
+    def access_labels(self) -> list[str]:
+        return meeting_types.labels_for(self.codes, meeting_types.ACCESS)
+
+    @property
+    def feature_labels(self) -> list[str]:
+        """A short list for search results: open/closed and who it is for, in plain words."""
+        codes = self.codes
+        return meeting_types.labels_for(codes, meeting_types.OPEN_CLOSED) + (
+            meeting_types.labels_for(codes, meeting_types.AUDIENCE)
+            + meeting_types.labels_for(codes, {"X": "Wheelchair access"})
+        )
+
+    @property
+    def temporarily_closed(self) -> bool:
+        return "TC" in self.codes
+
+    @property
+    def online_link(self) -> str | None:
+        """The online link only when it is safe to put in an href (web or phone)."""
+        url = self.online_url
+        if not url:
+            return None
+        if url.startswith("tel:") and url[4:].replace("+", "", 1).isdigit():
+            return url
+        return safe_web_url(url)
+
+    @property
+    def map_url(self) -> str | None:
+        """An outbound OpenStreetMap link: the exact spot when known, else a postcode search."""
+        if not self.in_person:
+            return None
+        if self.latitude is not None and self.longitude is not None:
+            lat, lon = f"{self.latitude:.5f}", f"{self.longitude:.5f}"
+            return f"https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"
+        if self.postcode:
+            return "https://www.openstreetmap.org/search?" + urlencode(
+                {"query": self.postcode}, quote_via=quote
+            )
+        return None
+
+    def is_stale(self, now: datetime, days: int) -> bool:
+        """Not checked for `days` days (or never): it belongs on the needs-checking list."""
+        return self.last_verified_at is None or self.last_verified_at < now - timedelta(days=days)
+
+
+def clock(value: time) -> str:
+    """7:30pm, 10am, 12pm: times the way the NHS content guide writes them."""
+    hour = value.hour % 12 or 12
+    minute = f":{value.minute:02d}" if value.minute else ""
+    return f"{hour}{minute}{'am' if value.hour < 12 else 'pm'}"
+
+
+IMPORT_STATUSES = {
+    "preview": "Waiting for confirmation",
+    "applied": "Imported",
+    "discarded": "Discarded",
+}
+
+
+class MeetingImport(db.Model):
+    """One import of a Meeting Guide feed: its preview waits here (not in the cookie) for a yes."""
+
+    __tablename__ = "meeting_imports"
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)  # random, unguessable
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    source: Mapped[str] = mapped_column(String(255))
+    fellowship_id: Mapped[int] = mapped_column(ForeignKey("fellowships.id"))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(12), default="preview")
+    # JSON: the clean records and skip reasons (emptied once applied or discarded).
+    records: Mapped[str] = mapped_column(Text, default="")
+    # JSON: the counts and lists the preview page shows.
+    summary: Mapped[str] = mapped_column(Text, default="")
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    fellowship: Mapped[Fellowship] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("status IN ('preview', 'applied', 'discarded')", name="status_kind"),
+    )

@@ -44,7 +44,11 @@ def next_occurrences(
         if begins <= after:
             continue
         end_day = day if end_time > start_time else day + timedelta(days=1)
-        found.append((begins, at_local(end_day, end_time)))
+        ends = at_local(end_day, end_time)
+        if ends <= begins:  # both ends fell in the hour the clocks skip: keep the length
+            length = datetime.combine(end_day, end_time) - datetime.combine(day, start_time)
+            ends = begins + length
+        found.append((begins, ends))
         if len(found) == count:
             return found
     return found

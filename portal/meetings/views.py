@@ -1,1 +1,499 @@
-"""Routes of the meetings directory (filled in by the meetings issue)."""
+"""Routes of the meetings directory: parse, call one service, redirect or render."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, abort, current_app, flash, request, stream_with_context, url_for
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..audit import utcnow
+from ..errors import Conflict, InvalidChange, NotFound
+from ..web import is_safe_next, paginate, redirect_303, render, role_required, signed_in
+from . import bp, services
+from .forms import ButtonForm, ConfirmForm, FellowshipForm, ImportForm, MeetingForm
+from .meeting_types import FEATURES, LANGUAGES
+from .models import FELLOWSHIP_KINDS, WEEKDAYS, Meeting
+from .occurrences import LONDON
+
+CHAMPIONS = ("champion", "admin")
+PRINT_LIMIT = 12  # what fits on one printed page
+IMPORT_OVERHEAD = 64 * 1024  # the form fields and multipart boundaries around the file
+
+
+def _may_change() -> bool:
+    return current_user.has_role(*CHAMPIONS)
+
+
+def _actor() -> int:
+    return current_user.id
+
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    try:
+        return services.get_meeting(meeting_id)
+    except NotFound:
+        abort(404)
+
+
+def _filters() -> services.MeetingFilters:
+    return services.MeetingFilters.from_args(request.args, may_see_inactive=_may_change())
+
+
+def _search_context(filters: services.MeetingFilters) -> dict:
+    return {
+        "filters": filters,
+        "days": {str(day): WEEKDAYS[day] for day in services.DAY_ORDER},
+        "times": services.TIMES_OF_DAY,
+        "attendances": services.ATTENDANCE_FILTERS,
+        "features": FEATURES,
+        "languages": LANGUAGES,
+        "statuses": services.STATUS_FILTERS,
+        "may_change": _may_change(),
+        **services.search_choices(),
+    }
+
+
+# --- finding meetings ----------------------------------------------------------------------
+
+
+@bp.route("/meetings")
+@signed_in
+def search():
+    filters = _filters()
+    page = services.search_page(filters)
+    # Page links carry every filter, repeated ones (several features) included.
+    page.url_for_page = lambda number: url_for("meetings.search", page=number, **filters.as_args())
+    if _wants_results_only():
+        return render("meetings/search.html", block="results", page=page, filters=filters)
+    stale = services.count_stale() if _may_change() else 0
+    return render("meetings/search.html", page=page, stale_count=stale, **_search_context(filters))
+
+
+def _wants_results_only() -> bool:
+    """An htmx live-search request: only the results block is swapped, so skip the form's data."""
+    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
+
+
+@bp.route("/meetings.csv")
+@signed_in
+def search_csv():
+    statement = services.search_meetings(_filters())
+    stamp = utcnow().strftime("%Y-%m-%d")
+    return Response(
+        stream_with_context(services.csv_lines(statement)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="meetings-{stamp}.csv"'},
+    )
+
+
+@bp.route("/meetings/print")
+@signed_in
+def print_sheet():
+    filters = _filters()
+    meetings, total = services.search_limit(filters, PRINT_LIMIT)
+    today = utcnow().astimezone(LONDON)
+    return render(
+        "meetings/print.html",
+        meetings=meetings,
+        total=total,
+        filters=filters,
+        printed_on=f"{today:%A} {today.day} {today:%B %Y}",
+    )
+
+
+@bp.route("/meetings.json")
+@signed_in
+def feed():
+    body = json.dumps(services.feed_records(), ensure_ascii=False, indent=1)
+    return Response(body, mimetype="application/json")
+
+
+@bp.route("/meetings/<int:meeting_id>")
+@signed_in
+def detail(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    days = services.stale_days()
+    return render(
+        "meetings/detail.html",
+        meeting=meeting,
+        occurrences=services.next_meeting_times(meeting) if meeting.active else [],
+        stale=meeting.is_stale(utcnow(), days),
+        stale_days=days,
+        may_change=_may_change(),
+        action_form=ButtonForm(),
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/calendar.ics")
+@signed_in
+def calendar(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    if not meeting.active:
+        abort(404)
+    page = url_for("meetings.detail", meeting_id=meeting.id, _external=True)
+    return Response(
+        services.meeting_calendar(meeting, page),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="meeting-{meeting.id}.ics"'},
+    )
+
+
+# --- champions keep the list true ----------------------------------------------------------
+
+
+def _meeting_form_page(form: MeetingForm, meeting: Meeting | None, status: int = 200, **extra):
+    return render("meetings/edit.html", form=form, meeting=meeting, conflict=None, **extra), status
+
+
+def _fellowship_choices(form, current_id: int | None = None) -> None:  # noqa: ANN001
+    form.fellowship_id.choices = [
+        (f.id, f.name if f.active else f"{f.name} (deactivated)")
+        for f in services.active_fellowships(current_id)
+    ]
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@role_required(*CHAMPIONS)
+def new():
+    form = MeetingForm()
+    _fellowship_choices(form)
+    if form.validate_on_submit():
+        try:
+            meeting = services.create_meeting(form.meeting_values([]), _actor())
+        except InvalidChange as error:
+            getattr(form, error.field or "name").errors.append(error.message)
+        else:
+            flash(f"{meeting.name} is in the directory.", "success")
+            return redirect_303(url_for("meetings.detail", meeting_id=meeting.id))
+    return _meeting_form_page(form, None)
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@role_required(*CHAMPIONS)
+def edit(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    if request.method == "GET":
+        form = MeetingForm(obj=meeting, formdata=None)
+        form.start_time.data = meeting.start_time.strftime("%H:%M")
+        form.end_time.data = meeting.end_time.strftime("%H:%M")
+        form.latitude.data = "" if meeting.latitude is None else f"{meeting.latitude:g}"
+        form.longitude.data = "" if meeting.longitude is None else f"{meeting.longitude:g}"
+        form.set_codes(meeting.codes)
+    else:
+        form = MeetingForm()
+    _fellowship_choices(form, meeting.fellowship_id)
+    if form.validate_on_submit():
+        try:
+            services.update_meeting(
+                meeting, form.meeting_values(meeting.codes), _actor(), form.version.data
+            )
+        except InvalidChange as error:
+            getattr(form, error.field or "name").errors.append(error.message)
+        except Conflict as error:
+            return render(
+                "meetings/edit.html", form=form, meeting=meeting, conflict=error.message
+            ), 409
+        else:
+            flash("Changes saved.", "success")
+            return redirect_303(url_for("meetings.detail", meeting_id=meeting.id))
+    return _meeting_form_page(form, meeting)
+
+
+def _confirmed(meeting_id: int, active: bool):
+    meeting = _meeting_or_404(meeting_id)
+    form = ConfirmForm(data={"version": meeting.version})
+    if request.method == "POST":
+        form = ConfirmForm()
+        if form.validate_on_submit():
+            try:
+                services.set_meeting_active(meeting, active, _actor(), form.version.data)
+            except Conflict as error:
+                return render(
+                    "meetings/confirm_active.html",
+                    meeting=meeting,
+                    form=ConfirmForm(data={"version": meeting.version}),
+                    active=active,
+                    conflict=error.message,
+                ), 409
+            flash(
+                f"{meeting.name} is back in the directory."
+                if active
+                else f"{meeting.name} is deactivated. It no longer shows in searches.",
+                "success",
+            )
+            return redirect_303(url_for("meetings.detail", meeting_id=meeting.id))
+    return render(
+        "meetings/confirm_active.html", meeting=meeting, form=form, active=active, conflict=None
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/deactivate", methods=["GET", "POST"])
+@role_required(*CHAMPIONS)
+def deactivate(meeting_id: int):
+    return _confirmed(meeting_id, False)
+
+
+@bp.route("/meetings/<int:meeting_id>/reactivate", methods=["GET", "POST"])
+@role_required(*CHAMPIONS)
+def reactivate(meeting_id: int):
+    return _confirmed(meeting_id, True)
+
+
+@bp.route("/meetings/<int:meeting_id>/checked", methods=["POST"])
+@role_required(*CHAMPIONS)
+def mark_checked(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    if ButtonForm().validate_on_submit():
+        services.mark_meeting_checked(meeting, _actor())
+        flash(f"{meeting.name} is marked as checked today.", "success")
+    target = request.form.get("next")
+    if is_safe_next(target):
+        return redirect_303(target)
+    return redirect_303(url_for("meetings.detail", meeting_id=meeting.id))
+
+
+@bp.route("/meetings/needs-checking")
+@role_required(*CHAMPIONS)
+def needs_checking():
+    days = services.stale_days()
+    page = paginate(services.stale_meetings(days=days))
+    return render(
+        "meetings/needs_checking.html",
+        block="results",
+        page=page,
+        days=days,
+        action_form=ButtonForm(),
+    )
+
+
+# --- fellowships ---------------------------------------------------------------------------
+
+
+def _fellowship_or_404(fellowship_id: int):  # noqa: ANN202
+    try:
+        return services.get_fellowship(fellowship_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/meetings/fellowships")
+@role_required(*CHAMPIONS)
+def fellowships():
+    return render(
+        "meetings/fellowships.html", rows=services.list_fellowships(), kinds=FELLOWSHIP_KINDS
+    )
+
+
+@bp.route("/meetings/fellowships/new", methods=["GET", "POST"])
+@role_required(*CHAMPIONS)
+def fellowship_new():
+    form = FellowshipForm()
+    if form.validate_on_submit():
+        try:
+            fellowship = services.create_fellowship(form.data, _actor())
+        except InvalidChange as error:
+            getattr(form, error.field or "code").errors.append(error.message)
+        else:
+            flash(f"{fellowship.name} can now be chosen for meetings.", "success")
+            return redirect_303(url_for("meetings.fellowships"))
+    return render("meetings/fellowship_edit.html", form=form, fellowship=None, conflict=None)
+
+
+@bp.route("/meetings/fellowships/<int:fellowship_id>/edit", methods=["GET", "POST"])
+@role_required(*CHAMPIONS)
+def fellowship_edit(fellowship_id: int):
+    fellowship = _fellowship_or_404(fellowship_id)
+    form = FellowshipForm(obj=fellowship) if request.method == "GET" else FellowshipForm()
+    if form.validate_on_submit():
+        try:
+            services.update_fellowship(fellowship, form.data, _actor(), form.version.data)
+        except InvalidChange as error:
+            getattr(form, error.field or "code").errors.append(error.message)
+        except Conflict as error:
+            return render(
+                "meetings/fellowship_edit.html",
+                form=form,
+                fellowship=fellowship,
+                conflict=error.message,
+            ), 409
+        else:
+            flash("Changes saved.", "success")
+            return redirect_303(url_for("meetings.fellowships"))
+    return render("meetings/fellowship_edit.html", form=form, fellowship=fellowship, conflict=None)
+
+
+def _fellowship_confirmed(fellowship_id: int, active: bool):
+    fellowship = _fellowship_or_404(fellowship_id)
+    form = ConfirmForm(data={"version": fellowship.version})
+    if request.method == "POST":
+        form = ConfirmForm()
+        if form.validate_on_submit():
+            try:
+                services.set_fellowship_active(fellowship, active, _actor(), form.version.data)
+            except Conflict as error:
+                return render(
+                    "meetings/fellowship_confirm.html",
+                    fellowship=fellowship,
+                    form=ConfirmForm(data={"version": fellowship.version}),
+                    active=active,
+                    conflict=error.message,
+                ), 409
+            flash(
+                f"{fellowship.name} can be chosen for meetings again."
+                if active
+                else f"{fellowship.name} is deactivated. Its meetings stay in the directory.",
+                "success",
+            )
+            return redirect_303(url_for("meetings.fellowships"))
+    return render(
+        "meetings/fellowship_confirm.html",
+        fellowship=fellowship,
+        form=form,
+        active=active,
+        conflict=None,
+    )
+
+
+@bp.route("/meetings/fellowships/<int:fellowship_id>/deactivate", methods=["GET", "POST"])
+@role_required(*CHAMPIONS)
+def fellowship_deactivate(fellowship_id: int):
+    return _fellowship_confirmed(fellowship_id, False)
+
+
+@bp.route("/meetings/fellowships/<int:fellowship_id>/reactivate", methods=["GET", "POST"])
+@role_required(*CHAMPIONS)
+def fellowship_reactivate(fellowship_id: int):
+    return _fellowship_confirmed(fellowship_id, True)
+
+
+# --- importing a Meeting Guide feed --------------------------------------------------------
+
+
+def _import_limit_text() -> str:
+    limit = current_app.config["MEETING_IMPORT_MAX_BYTES"]
+    return f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit / 1024:g} KB"
+
+
+def _import_page(form: ImportForm, status: int = 200):
+    _fellowship_choices(form)
+    return render(
+        "meetings/import.html",
+        form=form,
+        limit=_import_limit_text(),
+        recent=services.recent_imports(),
+        sources=services.known_sources(),
+    ), status
+
+
+@bp.url_value_preprocessor
+def _import_size_limit(endpoint: str | None, values: dict | None) -> None:
+    """Uploads may be as large as the import limit allows (checked before CSRF reads the body)."""
+    if endpoint == "meetings.import_upload":
+        limit = current_app.config["MEETING_IMPORT_MAX_BYTES"] + IMPORT_OVERHEAD
+        request.max_content_length = limit
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge):
+    if request.endpoint != "meetings.import_upload":
+        return render(
+            "errors/error.html",
+            code=413,
+            title="That is too large",
+            body="Send less and try again.",
+        ), 413
+    form = ImportForm(formdata=None)
+    form.feed.errors = [
+        f"The file is larger than {_import_limit_text()}. Import a smaller feed, or split it."
+    ]
+    return _import_page(form, status=413)
+
+
+@bp.route("/meetings/import", methods=["GET", "POST"])
+@role_required(*CHAMPIONS)
+def import_upload():
+    form = ImportForm()
+    if request.method == "GET":
+        fellowship = services.fellowship_by_code("AA")
+        form.fellowship_id.data = fellowship.id if fellowship else None
+    _fellowship_choices(form)
+    if form.validate_on_submit():
+        limit = current_app.config["MEETING_IMPORT_MAX_BYTES"]
+        payload = form.feed.data.stream.read(limit + 1)
+        if len(payload) > limit:
+            form.feed.errors.append(
+                f"The file is larger than {_import_limit_text()}. Import a smaller feed."
+            )
+            return _import_page(form)
+        fellowship = services.get_fellowship(form.fellowship_id.data)
+        try:
+            run = services.preview_import(
+                payload, form.source.data, fellowship, _actor(), form.feed.data.filename
+            )
+        except InvalidChange as error:
+            getattr(form, error.field or "feed").errors.append(error.message)
+        else:
+            return redirect_303(url_for("meetings.import_preview", import_id=run.id))
+    return _import_page(form)
+
+
+def _import_or_404(import_id: str):  # noqa: ANN202
+    try:
+        return services.get_import(import_id, current_user.id)
+    except NotFound:
+        abort(404)
+
+
+@bp.route("/meetings/import/<import_id>")
+@role_required(*CHAMPIONS)
+def import_preview(import_id: str):
+    run = _import_or_404(import_id)
+    return render(
+        "meetings/import_preview.html",
+        run=run,
+        summary=services.import_summary(run),
+        expired=services.preview_expired(run),
+        form=ButtonForm(),
+    )
+
+
+@bp.route("/meetings/import/<import_id>/confirm", methods=["POST"])
+@role_required(*CHAMPIONS)
+def import_confirm(import_id: str):
+    run = _import_or_404(import_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        applied = services.confirm_import(run, _actor())
+    except InvalidChange as error:
+        flash(error.message, "error")
+        return redirect_303(url_for("meetings.import_preview", import_id=run.id))
+    except Conflict as error:
+        flash(error.message, "error")
+        return redirect_303(url_for("meetings.import_preview", import_id=run.id))
+    if not applied:
+        flash(
+            "The directory changed since this preview was made. Check the new figures, "
+            "then confirm again.",
+            "error",
+        )
+        return redirect_303(url_for("meetings.import_preview", import_id=run.id))
+    counts = services.import_summary(run)["counts"]
+    flash(
+        f"Import done: {counts['created']} added, {counts['updated']} updated, "
+        f"{counts['deactivated']} deactivated, {counts['unchanged']} unchanged.",
+        "success",
+    )
+    return redirect_303(url_for("meetings.import_preview", import_id=run.id))
+
+
+@bp.route("/meetings/import/<import_id>/discard", methods=["POST"])
+@role_required(*CHAMPIONS)
+def import_discard(import_id: str):
+    run = _import_or_404(import_id)
+    if ButtonForm().validate_on_submit():
+        services.discard_import(run, _actor())
+        flash("The import was discarded. Nothing changed.", "success")
+    return redirect_303(url_for("meetings.import_upload"))

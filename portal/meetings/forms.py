@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget, TimeInput
+
+from ..forms import Form, choices
+from . import meeting_types
+from .feed import Skip, parse_time
+from .models import ATTENDANCE, FELLOWSHIP_KINDS, WEEKDAYS
+
+DAY_CHOICES = {str(day): WEEKDAYS[day] for day in (1, 2, 3, 4, 5, 6, 0)}
+ACCESS_CODES = {**meeting_types.ACCESS, "TC": meeting_types.STATUS["TC"]}
+# Type codes the form shows; any other code on a meeting (from a feed) is kept untouched.
+FORM_CODE_GROUPS = (
+    ("open_closed", meeting_types.OPEN_CLOSED),
+    ("audience", meeting_types.AUDIENCE),
+    ("formats", meeting_types.FORMAT),
+    ("access", ACCESS_CODES),
+    ("languages", meeting_types.LANGUAGES),
+)
+FORM_CODES = frozenset(code for _, group in FORM_CODE_GROUPS for code in group)
+
+
+class Checkboxes(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form: Any) -> None:
+        allowed = {choice.value for choice in self.choices}
+        if any(value not in allowed for value in self.data or []):
+            raise ValidationError("Choose from the list")
+
+
+class ClockField(StringField):
+    """A time of day typed as 19:30 (or picked from the browser's time control)."""
+
+    widget = TimeInput()
+
+    def __init__(self, label: str, message: str, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.message = message
+        self.time = None
+
+    def pre_validate(self, form: Any) -> None:
+        self.time = None
+        text = (self.data or "").strip()
+        if not text:
+            raise ValidationError(self.message)
+        try:
+            self.time = parse_time(text[:20])
+        except Skip:
+            self.time = None
+        if self.time is None:
+            raise ValidationError(f"{self.message}, like 19:30")
+
+    def _value(self) -> str:
+        return self.data or ""
+
+
+def _text(label: str, limit: int, required: str | None = None, **kwargs: Any) -> StringField:
+    checks = [DataRequired(required)] if required else [Optional()]
+    checks.append(Length(max=limit, message=f"Enter {limit} characters or fewer"))
+    return StringField(label, validators=checks, **kwargs)
+
+
+def _area(label: str, limit: int, **kwargs: Any) -> TextAreaField:
+    return TextAreaField(
+        label,
+        validators=[Optional(), Length(max=limit, message=f"Enter {limit} characters or fewer")],
+        **kwargs,
+    )
+
+
+class MeetingForm(Form):
+    name = _text("Meeting name", 255, "Enter the meeting's name")
+    fellowship_id = SelectField("Fellowship", coerce=int, validate_choice=True)
+    weekday = SelectField("Day", choices=choices(DAY_CHOICES), coerce=int)
+    start_time = ClockField("Starts", "Enter the start time")
+    end_time = ClockField("Ends", "Enter the end time")
+    attendance = SelectField("How people can attend", choices=choices(ATTENDANCE))
+    venue = _text("Venue", 255, description="For example, St Mark's Church Hall")
+    address = _area("Address", 500, description="Street and town. Leave out the postcode.")
+    postcode = _text("Postcode", 10)
+    area = _text("Area", 100, description="The part of town people know it by.")
+    latitude = _text("Latitude", 20, description="Optional, for the map link. For example 52.4862")
+    longitude = _text("Longitude", 20, description="Optional. For example -1.8904")
+    location_notes = _area("How to find the room", 2000)
+    directions_walk = _area("Directions on foot", 2000)
+    directions_car = _area("Directions by car", 2000, description="Include where to park.")
+    directions_public_transport = _area(
+        "Directions by public transport", 2000, description="Bus routes, the nearest stop."
+    )
+    online_url = _text("Online link", 500, description="A web address starting with https://")
+    online_notes = _area("Joining online", 2000, description="Meeting ID, passcode, dial-in.")
+    open_closed = SelectField(
+        "Who can go",
+        choices=choices({"": "Not stated", **meeting_types.OPEN_CLOSED_EXPLAINED}),
+    )
+    audience = Checkboxes("Who it is for", choices=choices(meeting_types.AUDIENCE))
+    formats = Checkboxes("What happens", choices=choices(meeting_types.FORMAT))
+    access = Checkboxes("Access and facilities", choices=choices(ACCESS_CODES))
+    languages = Checkboxes("Languages", choices=choices(meeting_types.LANGUAGES))
+    contact_name = _text("Contact's first name", 100)
+    contact_phone = _text("Contact's phone number", 40)
+    notes = _area("Notes", 4000)
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+
+    def set_codes(self, codes: list[str]) -> None:
+        """Tick the boxes for a meeting's codes (when showing the form, not on a post)."""
+        present = set(codes)
+        self.open_closed.data = next((c for c in meeting_types.OPEN_CLOSED if c in present), "")
+        for name, group in FORM_CODE_GROUPS[1:]:
+            getattr(self, name).data = [code for code in group if code in present]
+
+    def validate_latitude(self, field: StringField) -> None:
+        _coordinate(field.data, 90)
+
+    def validate_longitude(self, field: StringField) -> None:
+        _coordinate(field.data, 180)
+
+    def meeting_values(self, kept_codes: list[str]) -> dict[str, Any]:
+        """The values to save; codes the form does not show are carried over unchanged."""
+        codes = {code for code in kept_codes if code not in FORM_CODES}
+        if self.open_closed.data:
+            codes.add(self.open_closed.data)
+        for name, _ in FORM_CODE_GROUPS[1:]:
+            codes.update(getattr(self, name).data or [])
+        return {
+            "name": self.name.data,
+            "fellowship_id": self.fellowship_id.data,
+            "weekday": self.weekday.data,
+            "start_time": self.start_time.time,
+            "end_time": self.end_time.time,
+            "attendance": self.attendance.data,
+            "venue": self.venue.data,
+            "address": self.address.data,
+            "postcode": self.postcode.data,
+            "area": self.area.data,
+            "latitude": _coordinate(self.latitude.data, 90),
+            "longitude": _coordinate(self.longitude.data, 180),
+            "location_notes": self.location_notes.data,
+            "directions_walk": self.directions_walk.data,
+            "directions_car": self.directions_car.data,
+            "directions_public_transport": self.directions_public_transport.data,
+            "online_url": self.online_url.data,
+            "online_notes": self.online_notes.data,
+            "type_codes": " ".join(sorted(codes)),
+            "contact_name": self.contact_name.data,
+            "contact_phone": self.contact_phone.data,
+            "notes": self.notes.data,
+        }
+
+
+def _coordinate(text: str | None, bound: float) -> float | None:
+    if not text or not text.strip():
+        return None
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValidationError("Enter a number, like 52.4862") from None
+    if not math.isfinite(value) or abs(value) > bound:
+        raise ValidationError(f"Enter a number between -{bound:g} and {bound:g}")
+    return round(value, 6)
+
+
+class FellowshipForm(Form):
+    code = _text(
+        "Short code",
+        20,
+        "Enter a short code",
+        description="Letters, numbers and hyphens, like NA. Used in search links.",
+    )
+    name = _text("Name", 100, "Enter the fellowship's name")
+    kind = SelectField("Kind of group", choices=choices(FELLOWSHIP_KINDS))
+    description = _area("Description", 500)
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+
+
+class ConfirmForm(Form):
+    """A one-button action carrying the version the person was looking at."""
+
+    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+
+
+class ButtonForm(Form):
+    """A one-button action that needs nothing but the CSRF token."""
+
+
+class ImportForm(Form):
+    feed = FileField(
+        "Meeting Guide feed (a .json file)",
+        validators=[FileRequired("Choose the feed file to upload")],
+    )
+    source = _text(
+        "Where the feed comes from",
+        255,
+        "Enter where the feed comes from",
+        description="For example, Wessex Intergroup. Importing again from the same source "
+        "updates those meetings instead of adding them twice.",
+    )
+    fellowship_id = SelectField(
+        "Fellowship",
+        coerce=int,
+        validate_choice=True,
+        description="Meetings in the feed belong to this fellowship.",
+    )
