@@ -7,6 +7,7 @@ person. So a tick run twice at once, or again after a gap of a day, sends each m
 
 from __future__ import annotations
 
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,8 +51,14 @@ def job(name: str) -> Callable[[Job], Job]:
     return register
 
 
+# Domains keep their own time-based jobs in a module of theirs, registered with @job.
+DOMAIN_JOB_MODULES: tuple[str, ...] = ()
+
+
 def run_tick(now: datetime | None = None) -> TickReport:
     """Run every due job once; a failing job is logged and does not stop the others."""
+    for module in DOMAIN_JOB_MODULES:
+        importlib.import_module(module)
     now = now or utcnow()
     report = TickReport()
     for name, function in JOBS:
