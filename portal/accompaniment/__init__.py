@@ -3,5 +3,13 @@
 from flask import Blueprint
 
 bp = Blueprint("accompaniment", __name__, url_prefix="/requests")
+# Volunteers answer offers at /offers/<id>: a sibling blueprint registered with this one.
+offers_bp = Blueprint("offers", __name__, url_prefix="/offers")
 
-from . import views  # noqa: E402,F401
+
+@bp.record_once
+def _register_offers(state) -> None:  # noqa: ANN001
+    state.app.register_blueprint(offers_bp)
+
+
+from . import coordination_views, jobs, offer_views, views  # noqa: E402,F401

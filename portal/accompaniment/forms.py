@@ -94,3 +94,91 @@ class DateForm(Form):
         "New date", choices=[], validators=[DataRequired("Choose the new date")]
     )
     version = Version(validators=[InputRequired("This page is out of date. Reload it.")])
+
+
+# --- offers and coordination ---------------------------------------------------------------------
+
+
+class OfferForm(Form):
+    """Offer the request to one volunteer (the button beside their name)."""
+
+    volunteer_id = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+
+
+class OfferTopForm(Form):
+    count = Select(
+        "How many volunteers",
+        choices=[],
+        validators=[DataRequired("Choose how many volunteers to ask")],
+        description=(
+            "They all get the offer now; the first to accept goes, and the others are thanked."
+        ),
+    )
+
+
+class DeclineForm(Form):
+    reason = TextAreaField(
+        "Why not? (optional)",
+        validators=[Optional(), Length(max=300, message="Write 300 characters or fewer")],
+        description="It helps the recovery champion ask the right person next time.",
+    )
+
+
+ANSWERS = {"accept": "Yes, they will go", "decline": "No, they cannot go"}
+
+
+class AnswerForm(Form):
+    """The champion records what a phone-only contact said on the phone."""
+
+    answer = Radios(
+        "What did they say?",
+        choices=choices(ANSWERS),
+        validators=[InputRequired("Choose what they said")],
+    )
+    reason = TextAreaField(
+        "If no, why not? (optional)",
+        validators=[Optional(), Length(max=300, message="Write 300 characters or fewer")],
+    )
+
+
+class WithdrawForm(Form):
+    reason = TextAreaField(
+        "Why are you withdrawing it? (optional)",
+        validators=[Optional(), Length(max=300, message="Write 300 characters or fewer")],
+        description=(
+            "The volunteer is told the offer is no longer needed; this reason is for the record."
+        ),
+    )
+
+
+class ReleaseForm(Form):
+    reason = TextAreaField(
+        "Why can they no longer go?",
+        validators=[
+            DataRequired("Say why they can no longer go"),
+            Length(max=300, message="Write 300 characters or fewer"),
+        ],
+    )
+
+
+class VolunteerChoice(IntegerField):
+    """A volunteer picked from a list of the page's volunteers, sent as their id."""
+
+    def process_formdata(self, valuelist) -> None:  # noqa: ANN001
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Choose a volunteer from the list") from None
+
+
+class ConflictForm(Form):
+    volunteer_id = VolunteerChoice(
+        "Volunteer",
+        validators=[InputRequired("Choose a volunteer from the list"), NumberRange(1, 2**31)],
+    )
+    note = TextAreaField(
+        "Note (optional)",
+        validators=[Optional(), Length(max=300, message="Write 300 characters or fewer")],
+        description="Only recovery champions see this. Keep it short and factual.",
+    )

@@ -79,9 +79,7 @@ class AccompanimentRequest(db.Model):
     # First name of the peer who will meet the client, set when a volunteer accepts.
     peer_first_name: Mapped[str | None] = mapped_column(String(60))
     # The volunteer who accepted, and when (cleared when the request opens again).
-    volunteer_id: Mapped[int | None] = mapped_column(
-        ForeignKey("volunteers.id", ondelete="SET NULL"), index=True
-    )
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The request for the client's current commitment (at most one per client).
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -264,9 +262,7 @@ class VolunteerClientConflict(db.Model):
     volunteer_id: Mapped[int] = mapped_column(
         ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
     )
-    client_id: Mapped[int] = mapped_column(
-        ForeignKey("clients.id", ondelete="CASCADE"), index=True
-    )
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     note: Mapped[str | None] = mapped_column(String(300))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -17,6 +17,7 @@ from ..pages import format_when
 from ..web import redirect_303, render, role_required
 from . import bp
 from . import services as requests_service
+from .escorts import peer_contacts
 from .forms import CancelForm, DateForm, RequestForm
 from .models import PEER_GENDERS, STATES, AccompanimentRequest
 from .states import FINAL_STATES, REDATE_FROM, TRANSITIONS
@@ -137,6 +138,7 @@ def show(request_id: int):
         can_redate=item.state in REDATE_FROM,
         final=item.state in FINAL_STATES,
         states=STATES,
+        peer=peer_contacts([item.id]).get(item.id),
     )
 
 

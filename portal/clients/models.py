@@ -90,6 +90,8 @@ class Client(db.Model):
     fama_outcome_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When the case was last closed: the retention period counts from here (migration 0008).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     fellowships: Mapped[list[Fellowship]] = relationship(

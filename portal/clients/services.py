@@ -462,6 +462,7 @@ def set_client_status(client: Client, actor: User, status: str, version: int | N
             )
     _claim_version(client, version)
     client.status = status
+    client.closed_at = utcnow() if status == "closed" else None
     audit(
         "client_closed" if status == "closed" else "client_reopened",
         client,

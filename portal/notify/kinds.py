@@ -20,6 +20,12 @@ KINDS: dict[str, Kind] = {
     "offer_declined": Kind(
         "An offer was declined or expired", False, "A request needs another look"
     ),
+    "offer_withdrawn": Kind(
+        "Offers withdrawn or taken before you answered", False, "An offer has changed"
+    ),
+    "escort_cancelled": Kind(
+        "Escorts you accepted that were called off or moved", False, "An escort has changed"
+    ),
     "request_unfilled": Kind(
         "Requests still unfilled near the meeting", True, "Urgent: a request is still unfilled"
     ),

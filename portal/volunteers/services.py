@@ -10,7 +10,7 @@ import hashlib
 import json
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -118,6 +118,23 @@ def _mark_active(volunteer: Volunteer, actor: User) -> None:
     """A change by the volunteer (or by the champion for a phone-only contact) is activity."""
     if volunteer.phone_only or volunteer.user_id == actor.id:
         volunteer.last_active_at = utcnow()
+
+
+VolunteerListener = Callable[[int, str], None]
+_change_listeners: list[VolunteerListener] = []
+
+
+def on_volunteer_change(listener: VolunteerListener) -> VolunteerListener:
+    """Register `listener(volunteer_id, what)`, called inside the change's transaction when a
+    volunteer's status, safeguarding record or time away changes (matching uses it to withdraw
+    pending offers that no longer hold)."""
+    _change_listeners.append(listener)
+    return listener
+
+
+def _volunteer_changed(volunteer_id: int, what: str) -> None:
+    for listener in _change_listeners:
+        listener(volunteer_id, what)
 
 
 def mark_active(volunteer_id: int, at: datetime | None = None) -> None:
@@ -724,8 +741,10 @@ class EscortSummary:
 
 
 def escort_summary(volunteer: Volunteer) -> EscortSummary:
-    """Offers waiting, upcoming escorts and how many were done; none until matching exists."""
-    return EscortSummary()
+    """Offers waiting, upcoming escorts, past ones and how many were done (fixed queries)."""
+    from ..accompaniment.escorts import escort_summary_for
+
+    return EscortSummary(**escort_summary_for(volunteer.id))
 
 
 # --- writing: profile -------------------------------------------------------------------
@@ -1023,6 +1042,7 @@ def _set_status(
     db.session.refresh(volunteer)
     _mark_active(volunteer, actor)
     audit("volunteer_status_changed", volunteer, detail={"from": before, "to": to})
+    _volunteer_changed(volunteer.id, "status")
 
 
 def can_resume_self(volunteer: Volunteer) -> bool:
@@ -1182,6 +1202,7 @@ def update_safeguarding_item(
             detail[name] = [before[name], values[name]]
     volunteer = db.session.get(Volunteer, item.volunteer_id)
     audit("safeguarding_item_changed", volunteer, detail=detail)
+    _volunteer_changed(volunteer.id, "safeguarding")
     db.session.commit()
     db.session.refresh(item)
     return changed
@@ -1208,6 +1229,7 @@ def remove_safeguarding_item(item: SafeguardingItem, actor: User, version: int |
         raise Conflict("Someone else changed this check while you were looking. Reload it.")
     db.session.expunge(item)
     audit("safeguarding_item_removed", volunteer, detail=detail)
+    _volunteer_changed(volunteer.id, "safeguarding")
     db.session.commit()
 
 
@@ -1321,6 +1343,7 @@ def add_time_away(volunteer: Volunteer, first: date, last: date, actor: User) ->
         volunteer,
         detail={"away_id": row.id, "first_day": first, "last_day": last},
     )
+    _volunteer_changed(volunteer.id, "away")
     db.session.commit()
     return row
 
@@ -1380,8 +1403,10 @@ class CalendarEvent:
 
 
 def escort_events(volunteer: Volunteer) -> list[CalendarEvent]:
-    """The volunteer's accepted escorts for the feed; none until matching exists."""
-    return []
+    """The volunteer's accepted escorts for the feed: meeting point, time and place only."""
+    from ..accompaniment.escorts import calendar_entries
+
+    return [CalendarEvent(**entry) for entry in calendar_entries(volunteer.id)]
 
 
 def build_calendar(events: Iterable[CalendarEvent], name: str = "Peer accompaniment") -> bytes:

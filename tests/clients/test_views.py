@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.accompaniment.models import AccompanimentRequest
 from portal.audit import AuditEvent
@@ -17,6 +16,7 @@ from portal.meetings.models import Fellowship
 from portal.meetings.occurrences import LONDON
 
 from ..factories import make_client, make_meeting, make_request, make_user
+from ..querycount import count_queries
 
 HX = {"HX-Request": "true"}
 CHOICE = re.compile(r'name="commitment" type="radio" value="(\d+@\d{4}-\d{2}-\d{2})"')
@@ -479,24 +479,8 @@ def test_editing_details_keeps_input_and_checks_the_version(app, login_as, brows
     assert bad.status_code == 200 and 'value="Renamed"' in _html(bad)
 
 
-@contextmanager
-def _counting(app):  # noqa: ANN001, ANN202
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def _queries(app, client, url: str) -> int:  # noqa: ANN001
-    with _counting(app) as statements:
+    with count_queries(app) as statements:
         assert client.get(url).status_code == 200
     return len(statements)
 
