@@ -1,0 +1,146 @@
+"""Data protection for the admin: find a person, export their record, erase it; retention."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, abort, flash, request, url_for
+from flask_login import current_user
+
+from ..errors import Conflict, InvalidChange, NotFound
+from ..settings import get_setting
+from ..web import redirect_303, render, role_required
+from . import bp
+from . import governance as gov
+from .governance_forms import EraseForm, PersonSearchForm, RetentionRunForm
+
+SUBJECT = "/data-protection/<any(client, volunteer):kind>/<int:subject_id>"
+
+
+def _subject_or_404(kind: str, subject_id: int):  # noqa: ANN202
+    try:
+        return gov.get_subject(kind, subject_id)
+    except NotFound:
+        abort(404)
+
+
+def show_value(value: Any) -> str:
+    """A stored value as a person reads it on the printable page."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if value is True:
+        return "Yes"
+    if value is False:
+        return "No"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+@bp.route("/data-protection")
+@role_required("admin")
+def data_protection():
+    form = PersonSearchForm(request.args)
+    results = None
+    if "q" in request.args and form.validate():
+        results = gov.find_people(form.kind.data, form.q.data)
+    clients, volunteers = gov.due_for_retention()
+    return render(
+        "admin/governance/index.html",
+        block="results",
+        form=form,
+        results=results,
+        due=len(clients) + len(volunteers),
+    )
+
+
+@bp.route("/data-protection/retention", methods=["GET", "POST"])
+@role_required("admin")
+def retention():
+    form = RetentionRunForm()
+    if form.validate_on_submit():
+        result = gov.run_retention(actor=current_user._get_current_object())
+        message = (
+            f"Anonymised {len(result.clients)} clients and {len(result.volunteers)} volunteers."
+        )
+        if result.skipped:
+            message += f" {len(result.skipped)} could not be done yet: see the list."
+        flash(message, "success")
+        return redirect_303(url_for("admin.retention"))
+    clients, volunteers = gov.due_for_retention()
+    return render(
+        "admin/governance/retention.html",
+        form=form,
+        clients=clients,
+        volunteers=volunteers,
+        client_months=get_setting("client_retention_months"),
+        volunteer_months=get_setting("volunteer_retention_months"),
+    )
+
+
+@bp.route(SUBJECT)
+@role_required("admin")
+def subject_access(kind: str, subject_id: int):
+    subject = _subject_or_404(kind, subject_id)
+    export = gov.export_subject(kind, subject, "page")
+    return render(
+        "admin/governance/subject_access.html",
+        export=export,
+        kind=kind,
+        subject=subject,
+        anonymised=gov.anonymised_on(kind, subject.id),
+        show_value=show_value,
+    )
+
+
+@bp.route(SUBJECT + ".json")
+@role_required("admin")
+def subject_access_json(kind: str, subject_id: int):
+    subject = _subject_or_404(kind, subject_id)
+    export = gov.export_subject(kind, subject, "json")
+    response = Response(gov.export_json(export), mimetype="application/json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="subject-access-{kind}-{subject.id}.json"'
+    )
+    return response
+
+
+@bp.route(SUBJECT + "/erase", methods=["GET", "POST"])
+@role_required("admin")
+def erase(kind: str, subject_id: int):
+    subject = _subject_or_404(kind, subject_id)
+    done = gov.anonymised_on(kind, subject.id)
+    form = EraseForm()
+    status = 200
+    if done is None and form.validate_on_submit():
+        label = gov.label_of(kind, subject)
+        try:
+            gov.erase_subject(
+                kind, subject, current_user._get_current_object(), form.confirmation.data
+            )
+        except InvalidChange as error:
+            if error.field:
+                getattr(form, error.field).errors = [error.message]
+            else:
+                flash(error.message, "error")
+        except Conflict as error:
+            flash(error.message, "error")
+            status = 409
+        else:
+            flash(
+                f"{label}: personal details erased. The records that must stay were kept.",
+                "success",
+            )
+            return redirect_303(url_for("admin.data_protection"))
+    return render(
+        "admin/governance/erase.html",
+        form=form,
+        kind=kind,
+        subject=subject,
+        label=gov.label_of(kind, subject),
+        expected=subject.reference if kind == "client" else subject.preferred_name,
+        anonymised=done,
+        steps=gov.anonymisation_steps(kind, subject),
+        must_keep=gov.MUST_KEEP[kind],
+    ), status

@@ -1,0 +1,255 @@
+"""Twelve weeks of made-up history, so the reports page has something to show.
+
+Sixty fictional clients (references DEMO-R001…) start FAMA over the last twelve weeks, five a
+week; most commit to a meeting, many ask for a peer, and the requests end every way a request
+can. The same seed gives the same history relative to today: a second run the same week
+changes nothing, and a run in a later week replaces the history so it stays in the window.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import delete, select
+
+from ..accompaniment.models import AccompanimentRequest, RequestEvent
+from ..auth.models import User
+from ..clients.models import Client, FamaSession
+from ..extensions import db
+from ..meetings.models import Meeting
+from ..meetings.occurrences import LONDON, at_local, next_occurrences
+from ..volunteers.models import Volunteer
+
+PREFIX = "DEMO-R"
+HISTORY_KEYWORKER = "history-keyworker@demo.example.org"
+CLIENTS_PER_WEEK = 5
+WEEKS = 12
+NAMES = (
+    "Alex", "Bea", "Cal", "Dee", "Eli", "Fran", "Gus", "Hana", "Ivo", "Jas", "Kit", "Lou",
+    "Mo", "Nia", "Oz", "Pat", "Quin", "Rae", "Sol", "Tam", "Uma", "Val", "Wyn", "Yas", "Zed",
+)  # fmt: skip
+GENDERS = ("woman", "man", "woman", "man", "non-binary")
+
+
+def _meetings() -> list[Meeting]:
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(Meeting.active.is_(True), Meeting.attendance != "online")
+            .order_by(Meeting.id)
+            .limit(14)
+        ).unique()
+    )
+
+
+def _volunteers() -> list[tuple[int, str]]:
+    return [
+        (id_, name)
+        for id_, name in db.session.execute(
+            select(Volunteer.id, Volunteer.preferred_name)
+            .where(Volunteer.status == "approved")
+            .order_by(Volunteer.id)
+        )
+    ]
+
+
+def _occurrence(meeting: Meeting, after: datetime) -> tuple[datetime, datetime]:
+    return next_occurrences(meeting.weekday, meeting.start_time, meeting.end_time, after, 1)[0]
+
+
+def _noon(day: date) -> datetime:
+    return at_local(day, time(11)).astimezone(UTC)
+
+
+def _is_current(today: date) -> bool:
+    """True when the history was built this week (its first client started 12 weeks ago)."""
+    first = db.session.scalar(
+        select(FamaSession.held_on)
+        .join(Client, Client.id == FamaSession.client_id)
+        .where(Client.reference == f"{PREFIX}001", FamaSession.kind == 1)
+    )
+    monday = today - timedelta(days=today.weekday())
+    return first is not None and first >= monday - timedelta(weeks=WEEKS - 1)
+
+
+def _clear() -> None:
+    ids = select(Client.id).where(Client.reference.like(f"{PREFIX}%"))
+    requests = select(AccompanimentRequest.id).where(AccompanimentRequest.client_id.in_(ids))
+    db.session.execute(delete(RequestEvent).where(RequestEvent.request_id.in_(requests)))
+    db.session.execute(delete(AccompanimentRequest).where(AccompanimentRequest.client_id.in_(ids)))
+    db.session.execute(delete(FamaSession).where(FamaSession.client_id.in_(ids)))
+    db.session.execute(delete(Client).where(Client.reference.like(f"{PREFIX}%")))
+
+
+def _history_keyworker() -> User:
+    """A keyworker who cannot sign in, holding the history (the demo caseload stays short)."""
+    from ..auth.models import UserRole
+
+    user = db.session.scalar(select(User).where(User.email == HISTORY_KEYWORKER))
+    if user is None:
+        user = User(email=HISTORY_KEYWORKER, name="Robin (keyworker, past caseload)")
+        user.role_rows = [UserRole(role="keyworker")]
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def build_demo_reports(now: datetime | None = None) -> None:
+    """Create (or move forward) the reports' demo history; idempotent within a week."""
+    now = now or datetime.now(UTC)
+    today = now.astimezone(LONDON).date()
+    meetings = _meetings()
+    if not meetings or _is_current(today):
+        return
+    keyworker = _history_keyworker()
+    with db.session.begin_nested():
+        _clear()
+    _build(now, today, keyworker, meetings, _volunteers())
+    db.session.flush()
+
+
+def _build(now, today, keyworker, meetings, volunteers) -> None:  # noqa: ANN001, C901, PLR0915
+    rng = random.Random(8)
+    has_volunteer = "volunteer_id" in AccompanimentRequest.__table__.c
+    monday = today - timedelta(days=today.weekday())
+    first_week = monday - timedelta(weeks=WEEKS - 1)
+    by = keyworker.id
+    number = 0
+    for week in range(WEEKS):
+        for _ in range(CLIENTS_PER_WEEK):
+            number += 1
+            s1_day = first_week + timedelta(weeks=week, days=rng.randrange(5))
+            if s1_day > today:
+                s1_day = today
+            client = Client(
+                reference=f"{PREFIX}{number:03d}",
+                first_name=NAMES[number % len(NAMES)],
+                gender=GENDERS[number % len(GENDERS)],
+                keyworker_id=by,
+                status="active",
+                created_at=_noon(s1_day),
+            )
+            db.session.add(client)
+            db.session.flush()
+            _session(client, 1, s1_day, by, past_experience="none", journal_given=True)
+            s2_day = s1_day + timedelta(days=7)
+            if s2_day > today or rng.random() < 0.12:
+                continue
+            meeting = rng.choice(meetings)
+            start, end = _occurrence(meeting, _noon(s2_day) + timedelta(days=1))
+            wants = rng.random() < 0.65
+            s2 = _session(
+                client,
+                2,
+                s2_day,
+                by,
+                commitment_meeting_id=meeting.id,
+                commitment_at=start,
+                wants_company=wants,
+            )
+            client.commitment_meeting_id, client.commitment_at = meeting.id, start
+            accompanied = False
+            if wants:
+                accompanied = _request(
+                    rng, client, s2, meeting, start, end, now, by, volunteers, has_volunteer
+                )
+            s3_day = start.astimezone(LONDON).date() + timedelta(days=rng.randrange(2, 7))
+            if s3_day > today:
+                continue
+            went = rng.random() < (0.78 if accompanied else 0.42)
+            _session(
+                client,
+                3,
+                s3_day,
+                by,
+                attended=went,
+                attended_meeting_id=meeting.id if went else None,
+            )
+            if went and rng.random() < 0.55:
+                client.fama_outcome, client.fama_outcome_on = "engaged", s3_day
+            elif not went and rng.random() < 0.3:
+                client.fama_outcome, client.fama_outcome_on = "not_attending", s3_day
+            client.last_session_kind, client.last_session_on = 3, s3_day
+
+
+def _session(client: Client, kind: int, held_on: date, by: int, **values) -> FamaSession:  # noqa: ANN003
+    for name in ("goals", "handouts", "concerns", "encouragement", "participation"):
+        values.setdefault(name, [])
+    session = FamaSession(
+        client_id=client.id,
+        kind=kind,
+        held_on=held_on,
+        recorded_by_id=by,
+        recorded_at=_noon(held_on),
+        **values,
+    )
+    db.session.add(session)
+    db.session.flush()
+    client.last_session_kind, client.last_session_on = kind, held_on
+    return session
+
+
+def _request(rng, client, session, meeting, start, end, now, by, volunteers, has_volunteer) -> bool:  # noqa: ANN001, PLR0913
+    """A request raised at session two, taken to the end it reached; True if accompanied."""
+    raised = _noon(session.held_on) + timedelta(hours=1)
+    roll = rng.random()
+    if start > now:
+        state, outcome = "open", None  # the matching demo arranges upcoming escorts
+    elif roll < 0.55:
+        state, outcome = "completed", "attended"
+    elif roll < 0.65:
+        state, outcome = "completed", "client_did_not_come"
+    elif roll < 0.7:
+        state, outcome = "completed", "volunteer_could_not_go"
+    elif roll < 0.8:
+        state, outcome = "cancelled", None
+    else:
+        state, outcome = "unfilled", None
+    accepted = state in ("accepted", "completed")
+    values = {}
+    peer = rng.choice(volunteers) if accepted and volunteers else (None, "Sam")
+    if has_volunteer and peer[0] is not None:
+        values["volunteer_id"] = peer[0]
+    request = AccompanimentRequest(
+        client_id=client.id,
+        session_id=session.id,
+        meeting_id=meeting.id,
+        meeting_date=start.astimezone(LONDON).date(),
+        starts_at=start,
+        ends_at=end,
+        state=state,
+        outcome=outcome,
+        cancel_reason="The client changed their plans." if state == "cancelled" else None,
+        peer_first_name=peer[1] if accepted else None,
+        is_current=start > now,
+        created_by_id=by,
+        created_at=raised,
+        updated_at=raised,
+        **values,
+    )
+    db.session.add(request)
+    db.session.flush()
+    events = [(raised, None, "open")]
+    if accepted:
+        offered = raised + timedelta(hours=rng.randrange(1, 12))
+        taken = offered + timedelta(hours=rng.randrange(1, 60))
+        taken = min(taken, start - timedelta(hours=2))
+        events += [(offered, "open", "offered"), (max(offered, taken), "offered", "accepted")]
+        if state == "completed":
+            events.append((end + timedelta(minutes=30), "accepted", "completed"))
+    elif state == "cancelled":
+        events.append((raised + timedelta(days=1), "open", "cancelled"))
+    elif state == "unfilled":
+        events.append((start, "open", "unfilled"))
+    for at, from_state, to_state in events:
+        db.session.add(
+            RequestEvent(
+                request_id=request.id,
+                at=at,
+                actor_id=by if to_state in ("open", "cancelled") else None,
+                from_state=from_state,
+                to_state=to_state,
+            )
+        )
+    return state == "completed" and outcome in ("attended", "client_did_not_come")
