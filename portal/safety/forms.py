@@ -1,0 +1,46 @@
+"""The outcome form; the safety buttons are bare POST forms carrying only the CSRF token."""
+
+from __future__ import annotations
+
+from wtforms import HiddenField, RadioField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from ..accompaniment.models import OUTCOMES
+from ..forms import Form, choices
+from .models import WANTS_AGAIN
+
+CAME = {
+    "attended": "Yes, they came",
+    "client_did_not_come": "No, they did not come",
+    "volunteer_could_not_go": "I could not go",
+}
+assert set(CAME) == set(OUTCOMES)
+
+
+class ActionForm(Form):
+    """A button that changes something: only the CSRF token."""
+
+
+class OutcomeForm(Form):
+    came = RadioField(
+        "Did the client come?",
+        choices=choices(CAME),
+        validators=[InputRequired("Say whether the client came")],
+    )
+    together = RadioField(
+        "Did you go in together?",
+        choices=choices({"yes": "Yes", "no": "No"}),
+        validators=[Optional()],
+        description="Answer this if the client came.",
+    )
+    again = RadioField(
+        "Would the client like to go again?",
+        choices=choices(WANTS_AGAIN),
+        validators=[Optional()],
+    )
+    note = TextAreaField(
+        "A short note (optional)",
+        validators=[Optional(), Length(max=500, message="Write 500 characters or fewer")],
+        description="What went well or what would help next time. Nothing medical, no names.",
+    )
+    version = HiddenField()

@@ -1,0 +1,28 @@
+"""Safety's time-based work for `flask --app portal tick` (listed in DOMAIN_JOB_MODULES).
+
+Each job is idempotent: every message carries a dedupe key per request and person.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..notify.jobs import job
+from . import services
+
+
+@job("reminders 24 hours before an escort")
+def escort_reminders(now: datetime) -> int:
+    return services.send_reminders(now)
+
+
+@job("overdue safety check-outs")
+def overdue_checkouts(now: datetime) -> int:
+    return services.alert_overdue(now)
+
+
+@job("offers nobody answered in time")
+def expire_offers(now: datetime) -> int:
+    from ..accompaniment.offers import expire_offers as expire
+
+    return expire(now)

@@ -1,0 +1,74 @@
+"""Safety checks a volunteer makes on the day, and what they recorded after the meeting."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..audit import utcnow
+from ..dbtypes import UTCDateTime
+from ..extensions import db
+
+CHECK_KINDS = {
+    "checkin": "Met the client",
+    "checkout": "Finished and safe",
+    "help": "Asked for help",
+}
+WANTS_AGAIN = {"yes": "Yes", "no": "No", "not_sure": "Not sure"}
+
+
+def _in(column: str, values: object) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class EscortCheck(db.Model):
+    """One safety check on an escort's day: met the client, finished safely, or help asked."""
+
+    __tablename__ = "escort_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("accompaniment_requests.id", ondelete="CASCADE"), index=True
+    )
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", CHECK_KINDS), name="kind_kind"),
+        # A double tap on "I've met them" or "I'm safe" records it once.
+        Index(
+            "uq_escort_checks_once",
+            "request_id",
+            "kind",
+            unique=True,
+            sqlite_where=text("kind IN ('checkin', 'checkout')"),
+            postgresql_where=text("kind IN ('checkin', 'checkout')"),
+        ),
+    )
+
+
+class EscortOutcome(db.Model):
+    """What the volunteer (or the champion, for a phone-only contact) said after the meeting."""
+
+    __tablename__ = "escort_outcomes"
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("accompaniment_requests.id", ondelete="CASCADE"), primary_key=True
+    )
+    went_in_together: Mapped[bool | None] = mapped_column(Boolean)
+    wants_again: Mapped[str | None] = mapped_column(String(8))
+    note: Mapped[str | None] = mapped_column(String(500))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint(
+            "wants_again IS NULL OR " + _in("wants_again", WANTS_AGAIN), name="wants_again_kind"
+        ),
+    )
