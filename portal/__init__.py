@@ -43,14 +43,15 @@ def create_app(config: dict | None = None) -> Flask:
         configure_engine(db.engine)
 
     from . import models  # noqa: F401  (every table registered before migrations look)
+    from .accompaniment import bp as accompaniment_bp
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
-    from .home import bp as home_bp
-    from .accompaniment import bp as accompaniment_bp
     from .clients import bp as clients_bp
+    from .home import bp as home_bp
     from .meetings import bp as meetings_bp
     from .notify import bp as notify_bp
     from .reports import bp as reports_bp
+    from .safety import bp as safety_bp
     from .system import bp as system_bp
     from .volunteers import bp as volunteers_bp
 
@@ -65,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
         accompaniment_bp,
         notify_bp,
         reports_bp,
+        safety_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -25,7 +26,10 @@ class DemoAccount:
 DEMO_ACCOUNTS = (
     DemoAccount("admin@demo.example.org", "Alex (admin)", ("admin",), "demo admin harbour lantern"),
     DemoAccount(
-        "champion@demo.example.org", "Chris (champion)", ("champion",), "demo champion meadow kettle"
+        "champion@demo.example.org",
+        "Chris (champion)",
+        ("champion",),
+        "demo champion meadow kettle",
     ),
     DemoAccount(
         "keyworker@demo.example.org",
@@ -34,8 +38,23 @@ DEMO_ACCOUNTS = (
         "demo keyworker orchard bicycle",
     ),
     DemoAccount(
-        "volunteer@demo.example.org", "Sam (volunteer)", ("volunteer",), "demo volunteer river compass"
+        "volunteer@demo.example.org",
+        "Sam (volunteer)",
+        ("volunteer",),
+        "demo volunteer river compass",
     ),
+)
+
+
+# Each domain builds its own demo data, in this order: later steps hang off earlier ones
+# (volunteers attend the demo meetings; requests need clients and volunteers).
+DEMO_STEPS: tuple[tuple[str, str], ...] = (
+    (".meetings.demo", "build_demo_meetings"),
+    (".volunteers.demo", "build_demo_volunteers"),
+    (".clients.demo", "build_demo_clients"),
+    (".accompaniment.demo", "build_demo_accompaniment"),
+    (".reports.demo", "build_demo_reports"),
+    (".safety.demo", "build_demo_safety"),
 )
 
 
@@ -56,9 +75,8 @@ def build_demo() -> list[DemoAccount]:
         ]
         db.session.flush()
         audit("demo_account_reset", user)
-    from .meetings.demo import build_demo_meetings; build_demo_meetings()  # noqa: E702, I001
-    from .volunteers.demo import build_demo_volunteers; build_demo_volunteers()  # noqa: E702, I001
-    from .clients.demo import build_demo_clients; build_demo_clients()  # noqa: E702, I001
+    for module, builder in DEMO_STEPS:
+        getattr(importlib.import_module(module, __package__), builder)()
     db.session.commit()
     return list(DEMO_ACCOUNTS)
 

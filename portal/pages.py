@@ -116,6 +116,8 @@ def _nav_items() -> list[tuple[str, str]]:
         items.append(("clients.caseload", "Caseload"))
     if current_user.has_role("champion"):
         items += [
+            ("accompaniment.queue", "Requests"),
+            ("safety.today", "Today"),
             ("volunteers.volunteer_list", "Volunteers"),
             ("volunteers.checks_due", "Checks due"),
         ]
@@ -127,11 +129,14 @@ def _nav_items() -> list[tuple[str, str]]:
             ("volunteers.my_calendar", "Calendar"),
         ]
     items.append(("meetings.search", "Meetings"))
+    if current_user.has_role("champion", "admin"):
+        items.append(("reports.index", "Reports"))
     if current_user.has_role("admin"):
         items += [
             ("admin.accounts_list", "Accounts"),
             ("admin.audit_trail", "Audit trail"),
             ("admin.settings", "Settings"),
+            ("admin.data_protection", "Data protection"),
         ]
         items.append(("clients.transfer", "Move clients"))
     return items

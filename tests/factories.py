@@ -254,3 +254,174 @@ def make_request(client, meeting=None, state: str = "open", weeks_ahead: int = 0
             row.commitment_at = start
             row.last_session_kind = max(row.last_session_kind, 2)
         return saved(request)
+
+
+# --- offers and escorts (matching and coordination) ----------------------------------------------
+
+
+def make_attendance(volunteer, meeting, weeks: str = "every"):  # noqa: ANN001, ANN201
+    """The volunteer goes to `meeting` anyway (every week unless told)."""
+    from portal.volunteers.models import VolunteerMeeting
+
+    with context():
+        return saved(
+            VolunteerMeeting(volunteer_id=volunteer.id, meeting_id=meeting.id, weeks=weeks)
+        )
+
+
+def make_window(volunteer, weekday: int, start, end):  # noqa: ANN001, ANN201
+    """A weekly time the volunteer is free (0 = Monday, local times)."""
+    from portal.volunteers.models import AvailabilityWindow
+
+    with context():
+        return saved(
+            AvailabilityWindow(
+                volunteer_id=volunteer.id, weekday=weekday, start_time=start, end_time=end
+            )
+        )
+
+
+def make_offer(request, volunteer, state: str = "pending", hours: float = 24, **overrides):  # noqa: ANN001, ANN201
+    """An offer of `request` to `volunteer` closing in `hours` (the request is not moved)."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal.accompaniment.models import Offer
+
+    values: dict = {
+        "request_id": request.id,
+        "volunteer_id": volunteer.id,
+        "state": state,
+        "expires_at": datetime.now(UTC) + timedelta(hours=hours),
+    }
+    values.update(overrides)
+    with context():
+        return saved(Offer(**values))
+
+
+def make_conflict(volunteer, client, note: str | None = None):  # noqa: ANN001, ANN201
+    from portal.accompaniment.models import VolunteerClientConflict
+
+    with context():
+        return saved(
+            VolunteerClientConflict(volunteer_id=volunteer.id, client_id=client.id, note=note)
+        )
+
+
+# --- reports and data governance -----------------------------------------------------------------
+
+
+def make_fama_session(client, kind: int, held_on, **values):  # noqa: ANN001, ANN201
+    """A FAMA session of `kind` held on `held_on` (recorded by the client's keyworker)."""
+    from portal.clients.models import FamaSession
+
+    for name in ("goals", "handouts", "concerns", "encouragement", "participation"):
+        values.setdefault(name, [])
+    values.setdefault("recorded_by_id", client.keyworker_id)
+    with context():
+        return saved(FamaSession(client_id=client.id, kind=kind, held_on=held_on, **values))
+
+
+def make_request_history(  # noqa: ANN201, PLR0913
+    client,  # noqa: ANN001
+    meeting,  # noqa: ANN001
+    meeting_date,  # noqa: ANN001
+    state: str = "open",
+    outcome: str | None = None,
+    *,
+    raised_at=None,  # noqa: ANN001
+    accepted_after_hours: float | None = None,
+    session=None,  # noqa: ANN001
+    volunteer=None,  # noqa: ANN001
+    **overrides: object,
+):
+    """A past (or any) request for `meeting` on `meeting_date` that reached `state`, with the
+    events on its way there; `accepted_after_hours` adds offered → accepted that many hours
+    after it was raised. It is not the client's current request unless told."""
+    from datetime import timedelta
+
+    from portal.accompaniment.models import AccompanimentRequest, RequestEvent
+    from portal.meetings.occurrences import at_local
+
+    starts_at = at_local(meeting_date, meeting.start_time)
+    raised_at = raised_at or starts_at - timedelta(days=5)
+    accepted_at = (
+        raised_at + timedelta(hours=accepted_after_hours)
+        if accepted_after_hours is not None
+        else None
+    )
+    values: dict = {
+        "client_id": client.id,
+        "session_id": session.id if session is not None else None,
+        "meeting_id": meeting.id,
+        "meeting_date": meeting_date,
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(hours=1),
+        "state": state,
+        "outcome": outcome,
+        "is_current": False,
+        "created_by_id": client.keyworker_id,
+        "created_at": raised_at,
+        "volunteer_id": volunteer.id if volunteer is not None else None,
+        "accepted_at": accepted_at if state in ("accepted", "completed") else None,
+    }
+    values.update(overrides)
+    events = [(raised_at, None, "open")]
+    if accepted_at is not None:
+        events += [(raised_at, "open", "offered"), (accepted_at, "offered", "accepted")]
+    last = events[-1][2]
+    if state in ("completed", "cancelled", "unfilled"):
+        events.append((max(starts_at, events[-1][0]), last, state))
+    with context():
+        request = AccompanimentRequest(**values)
+        db.session.add(request)
+        db.session.flush()
+        for at, from_state, to_state in events:
+            db.session.add(
+                RequestEvent(request_id=request.id, at=at, from_state=from_state, to_state=to_state)
+            )
+        return saved(request)
+
+
+# --- safety on the day -------------------------------------------------------------------------
+
+
+def make_escort(  # noqa: ANN201
+    volunteer_user: User | None = None,
+    *,
+    starts_in=None,  # noqa: ANN001  (a timedelta from now; default in one hour)
+    keyworker: User | None = None,
+    phone_only: bool = False,
+    meeting=None,  # noqa: ANN001
+):
+    """An accepted escort: (request, volunteer, volunteer's user or None, keyworker, client).
+
+    The request is accepted by a vetted volunteer through an accepted offer, starting
+    `starts_in` from now and lasting an hour."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal.meetings.occurrences import LONDON
+
+    starts_at = datetime.now(UTC).replace(microsecond=0) + (
+        starts_in if starts_in is not None else timedelta(hours=1)
+    )
+    keyworker = keyworker or make_user(roles=("keyworker",))
+    client = make_client(keyworker, consent_first_name=True)
+    if phone_only:
+        volunteer_user = None
+        volunteer = make_vetted_volunteer(None, phone="07700 900123")
+    else:
+        volunteer_user = volunteer_user or make_user(roles=("volunteer",))
+        volunteer = make_vetted_volunteer(volunteer_user, phone="07700 900123")
+    request = make_request(
+        client,
+        meeting or make_meeting(),
+        state="accepted",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        meeting_date=starts_at.astimezone(LONDON).date(),
+        volunteer_id=volunteer.id,
+        accepted_at=starts_at - timedelta(days=2),
+        peer_first_name=volunteer.preferred_name,
+    )
+    make_offer(request, volunteer, state="accepted", answered_at=starts_at - timedelta(days=2))
+    return request, volunteer, volunteer_user, keyworker, client

@@ -120,6 +120,37 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     "accompaniment.show": KW,
     "accompaniment.cancel": KW,
     "accompaniment.change_date": KW,
+    # matching and coordination: the champion pairs; a volunteer answers only their own offers
+    "accompaniment.queue": CH,
+    "accompaniment.coordinate": CH,
+    "accompaniment.offer": CH,
+    "accompaniment.offer_top": CH,
+    "accompaniment.record_answer": CH,
+    "accompaniment.withdraw_offer": CH,
+    "accompaniment.release": CH,
+    "accompaniment.conflict_add": CH,
+    "accompaniment.conflict_remove": CH,
+    "accompaniment.proposals": CH,
+    "offers.show": VOL,
+    "offers.accept": VOL,
+    "offers.decline": VOL,
+    "offers.cannot_go": VOL,
+    # reports for commissioners: champions and admins; data protection: admins only
+    "reports.index": CH | AD,
+    "reports.download": CH | AD,
+    "admin.data_protection": AD,
+    "admin.retention": AD,
+    "admin.subject_access": AD,
+    "admin.subject_access_json": AD,
+    "admin.erase": AD,
+    # safety on the day: the volunteer's own escort; the champion's Today board; outcomes
+    "safety.my_escorts": VOL,
+    "safety.escort": VOL,
+    "safety.check_in": VOL,
+    "safety.check_out": VOL,
+    "safety.ask_help": VOL,
+    "safety.today": CH,
+    "safety.outcome": VOL | CH,
 }
 
 

@@ -71,13 +71,17 @@ def sign_in(email: str, password: str, address: str | None) -> SignInResult:
     """Check credentials; failures are counted in the database and answered identically."""
     now = utcnow()
     email = normalise_email(email)
-    if _throttled(email, address, now):
-        verify_password(None, password)  # same work, same time
+    throttled = _throttled(email, address, now)
+    user = None if throttled else find_user_by_email(email)
+    password_hash = user.password_hash if user else None
+    # End the reading transaction before the deliberately slow hash check, so no write lock
+    # is held while it runs (on SQLite a POST's transaction holds it from the start).
+    db.session.rollback()
+    ok = verify_password(password_hash, password)  # same work whether or not the account exists
+    if throttled:
         audit("sign_in_throttled", detail={"address": address})
         db.session.commit()
         return SignInResult(None, throttled=True)
-    user = find_user_by_email(email)
-    ok = verify_password(user.password_hash if user else None, password)
     if not (ok and user is not None and user.active):
         for key in _failure_keys(email, address):
             db.session.add(SignInFailure(key=key, at=now))

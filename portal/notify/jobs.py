@@ -52,7 +52,7 @@ def job(name: str) -> Callable[[Job], Job]:
 
 
 # Domains keep their own time-based jobs in a module of theirs, registered with @job.
-DOMAIN_JOB_MODULES: tuple[str, ...] = ()
+DOMAIN_JOB_MODULES: tuple[str, ...] = ("portal.safety.jobs",)
 
 
 def run_tick(now: datetime | None = None) -> TickReport:
