@@ -157,7 +157,8 @@ def _insert_once(values: dict) -> bool:
     statement = insert(Notification).values(**values)
     if values.get("dedupe_key"):
         statement = statement.on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
-    return db.session.execute(statement).rowcount == 1
+    # RETURNING says whether a row went in; rowcount is not reliable for ORM inserts everywhere
+    return db.session.execute(statement.returning(Notification.id)).first() is not None
 
 
 def wants_email(user_id: int, kind: str) -> bool:
