@@ -18,9 +18,12 @@ def test_user_create_reads_the_password_from_stdin(app, runner):
     )
     assert result.exit_code == 0, result.output
     assert "Created boss@example.org" in result.output
-    assert Browserless(app.test_client()).sign_in(
-        "boss@example.org", "a long admin passphrase here"
-    ).status_code == 303
+    assert (
+        Browserless(app.test_client())
+        .sign_in("boss@example.org", "a long admin passphrase here")
+        .status_code
+        == 303
+    )
 
 
 def test_user_create_prompts_for_the_password(app, runner):
@@ -55,7 +58,10 @@ def test_demo_prints_sign_in_details_and_is_idempotent(app, runner):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == count
     for account in DEMO_ACCOUNTS:
-        assert Browserless(app.test_client()).sign_in(account.email, account.password).status_code == 303
+        assert (
+            Browserless(app.test_client()).sign_in(account.email, account.password).status_code
+            == 303
+        )
 
 
 def test_worker_once_sends_queued_mail(app, runner, smtp_server, browser):

@@ -46,7 +46,8 @@ def test_paths_on_this_site_are_allowed(target):
 def test_sign_in_never_redirects_off_site(browser, target):
     make_user(email="a@example.org")
     response = browser.post(
-        "/sign-in", {"email": "a@example.org", "password": "correct horse battery staple", "next": target}
+        "/sign-in",
+        {"email": "a@example.org", "password": "correct horse battery staple", "next": target},
     )
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
@@ -56,7 +57,11 @@ def test_sign_in_follows_a_safe_next(browser, client):
     make_user(email="a@example.org", roles=("admin",))
     response = browser.post(
         "/sign-in",
-        {"email": "a@example.org", "password": "correct horse battery staple", "next": "/admin/accounts"},
+        {
+            "email": "a@example.org",
+            "password": "correct horse battery staple",
+            "next": "/admin/accounts",
+        },
     )
     assert response.headers["Location"] == "/admin/accounts"
 
@@ -87,7 +92,12 @@ def test_security_headers_on_every_page(client, login_as):
     for path in ["/sign-in", "/healthz", "/no-such-page"]:
         headers = client.get(path).headers
         csp = headers["Content-Security-Policy"]
-        for part in ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]:
+        for part in [
+            "default-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ]:
             assert part in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "same-origin"
@@ -170,9 +180,7 @@ def test_bad_input_never_breaks_sign_in_or_reset(browser, value):
 def test_badly_encoded_bytes_are_refused_cleanly(browser, client):
     token = browser.token()
     body = b"csrf_token=" + token.encode() + b"&email=%FF%FE%00&password=%C3%28"
-    response = client.post(
-        "/sign-in", data=body, content_type="application/x-www-form-urlencoded"
-    )
+    response = client.post("/sign-in", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200
 
 
@@ -215,7 +223,9 @@ def test_healthz_answers_without_a_session(client):
 def test_healthz_says_503_when_the_database_is_gone(app_config, tmp_path):
     from portal import create_app
 
-    broken = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/no/such/dir/db.sqlite3"})
+    broken = create_app(
+        {**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/no/such/dir/db.sqlite3"}
+    )
     assert broken.test_client().get("/healthz").status_code == 503
 
 

@@ -187,7 +187,7 @@ def set_password_with_token(token: str, purpose: str, password: str) -> User:
 
 
 def request_password_reset(email: str) -> None:
-    """Email a reset link if the account exists and is active; the caller says the same either way."""
+    """Email a reset link if the account exists and is active; the answer is the same either way."""
     user = find_user_by_email(email)
     if user is None or not user.active:
         return

@@ -1,6 +1,6 @@
 import time
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..errors import InvalidChange

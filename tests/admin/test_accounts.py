@@ -51,7 +51,10 @@ def test_invite_sends_a_link_that_sets_a_password(app, login_as, browser, smtp_s
         ({"name": "", "email": "a@example.org", "roles": ["keyworker"]}, "Enter their name"),
         ({"name": "A", "email": "not-an-email", "roles": ["keyworker"]}, "correct format"),
         ({"name": "A", "email": "a@example.org"}, "Select at least one role"),
-        ({"name": "A", "email": "a@example.org", "roles": ["superuser"]}, "Select roles from the list"),
+        (
+            {"name": "A", "email": "a@example.org", "roles": ["superuser"]},
+            "Select roles from the list",
+        ),
         ({"name": "x" * 101, "email": "a@example.org", "roles": ["keyworker"]}, "100 characters"),
     ],
 )
@@ -71,7 +74,8 @@ def test_inviting_an_existing_address_is_refused(app, login_as, browser):
     login_as("admin")
     make_user(email="taken@example.org")
     response = browser.post(
-        "/admin/accounts/invite", {"name": "T", "email": "taken@example.org", "roles": ["volunteer"]}
+        "/admin/accounts/invite",
+        {"name": "T", "email": "taken@example.org", "roles": ["volunteer"]},
     )
     assert "already exists" in response.get_data(as_text=True)
 
@@ -137,7 +141,9 @@ def test_an_admin_cannot_remove_their_own_admin_role(app, login_as, browser):
     me = login_as("admin")
     page = f"/admin/accounts/{me.id}"
     _, _, _, version = _user(app, me.email)
-    response = browser.post(f"{page}/roles", {"roles": ["keyworker"], "version": version}, page=page)
+    response = browser.post(
+        f"{page}/roles", {"roles": ["keyworker"], "version": version}, page=page
+    )
     assert "cannot remove your own admin role" in response.get_data(as_text=True)
     assert _user(app, me.email)[1] == ["admin"]
 
@@ -177,7 +183,8 @@ def test_an_admin_cannot_deactivate_themselves(app, login_as, browser):
 def test_resend_invitation_replaces_the_link(app, login_as, browser, smtp_server):
     login_as("admin")
     browser.post(
-        "/admin/accounts/invite", {"name": "Lee", "email": "lee@example.org", "roles": ["volunteer"]}
+        "/admin/accounts/invite",
+        {"name": "Lee", "email": "lee@example.org", "roles": ["volunteer"]},
     )
     user_id, _, _, version = _user(app, "lee@example.org")
     page = f"/admin/accounts/{user_id}"

@@ -37,7 +37,9 @@ def test_settings_page_saves_validates_and_audits(app, login_as, browser):
     assert "Offers expire after (hours)" in page and 'value="24"' in page
     response = browser.post(
         "/admin/settings",
-        _settings_data(service_name="Northtown Recovery", on_call_number="0161 496 0000", offer_expiry_hours=12),
+        _settings_data(
+            service_name="Northtown Recovery", on_call_number="0161 496 0000", offer_expiry_hours=12
+        ),
     )
     assert response.status_code == 303
     with app.app_context():
@@ -84,10 +86,14 @@ def test_audit_search_by_person_action_and_date(app, login_as, browser, client):
     assert "Kai Worker" in html and "sign in failed" in html
     html = client.get("/admin/audit?action=sign_in_failed").get_data(as_text=True)
     assert "1 record" in html
-    assert "No records match" in client.get("/admin/audit?since=2001-01-01&until=2001-01-02").get_data(as_text=True)
+    assert "No records match" in client.get(
+        "/admin/audit?since=2001-01-01&until=2001-01-02"
+    ).get_data(as_text=True)
     bad = client.get("/admin/audit?since=yesterday").get_data(as_text=True)
     assert "Enter a date like" in bad
-    fragment = client.get("/admin/audit?person=kai", headers={"HX-Request": "true"}).get_data(as_text=True)
+    fragment = client.get("/admin/audit?person=kai", headers={"HX-Request": "true"}).get_data(
+        as_text=True
+    )
     assert "<html" not in fragment and 'id="audit-results"' in fragment
 
 

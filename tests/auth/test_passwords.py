@@ -118,7 +118,9 @@ def test_a_new_reset_link_kills_the_old_one(app, browser, client, smtp_server):
     browser.post("/password/forgot", {"email": "twice@example.org"})
     browser.post("/password/forgot", {"email": "twice@example.org"})
     _deliver(app)
-    first, second = (_path(services_link) for services_link in _links(smtp_server, "twice@example.org"))
+    first, second = (
+        _path(services_link) for services_link in _links(smtp_server, "twice@example.org")
+    )
     assert client.get(first).status_code == 410
     assert client.get(second).status_code == 200
 

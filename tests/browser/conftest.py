@@ -1,4 +1,4 @@
-"""Browser tests: the real pages in Debian's chromium, driven by Playwright, against a live server."""
+"""Browser tests: real pages in Debian's chromium, driven by Playwright, against a live server."""
 
 from __future__ import annotations
 
@@ -89,7 +89,9 @@ def live_server(app_config: dict) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def page(chromium, live_server) -> Iterator[object]:  # noqa: ANN001
-    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
