@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import Field, IntegerField, SelectChoice, StringField, TextAreaField
+from wtforms import EmailField, Field, IntegerField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length
 
 # NUL cannot be stored by PostgreSQL and no person types other control characters.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -57,3 +58,20 @@ class WholeNumberField(IntegerField):
         except ValueError:
             self.data = None
             raise ValueError(f"{self.label.text}: enter a whole number, like 12") from None
+
+
+def email_field(
+    label: str = "Email address", required: str = "Enter their email address"
+) -> EmailField:
+    """An email address field with the checks and messages every form uses."""
+    return EmailField(
+        label,
+        validators=[
+            DataRequired(required),
+            Length(max=254, message="Enter an email address of 254 characters or fewer"),
+            Email(
+                "Enter an email address in the correct format, like name@example.org",
+                check_deliverability=False,
+            ),
+        ],
+    )

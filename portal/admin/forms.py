@@ -1,16 +1,15 @@
 from wtforms import (
-    EmailField,
     HiddenField,
     IntegerField,
     SelectMultipleField,
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..auth.models import ROLES
-from ..forms import Form, choices
+from ..forms import Form, choices, email_field
 
 
 class RoleChoices(SelectMultipleField):
@@ -39,17 +38,7 @@ class InviteForm(Form):
             Length(max=100, message="Enter a name of 100 characters or fewer"),
         ],
     )
-    email = EmailField(
-        "Email address",
-        validators=[
-            DataRequired("Enter their email address"),
-            Length(max=254, message="Enter an email address of 254 characters or fewer"),
-            Email(
-                "Enter an email address in the correct format, like name@example.org",
-                check_deliverability=False,
-            ),
-        ],
-    )
+    email = email_field(required="Enter their email address")
     roles = role_field("Roles")
     submit = SubmitField("Send invitation")
 

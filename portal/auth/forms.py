@@ -1,7 +1,7 @@
 from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..forms import Form
+from ..forms import Form, email_field
 from .passwords import MAX_LENGTH, password_problem
 
 
@@ -25,17 +25,7 @@ class SignInForm(Form):
 
 
 class ResetRequestForm(Form):
-    email = EmailField(
-        "Email address",
-        validators=[
-            DataRequired("Enter your email address"),
-            Length(max=254, message="Enter an email address of 254 characters or fewer"),
-            Email(
-                "Enter an email address in the correct format, like name@example.org",
-                check_deliverability=False,
-            ),
-        ],
-    )
+    email = email_field(required="Enter your email address")
     submit = SubmitField("Send me a link")
 
 

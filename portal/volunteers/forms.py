@@ -9,7 +9,6 @@ from typing import Any
 from wtforms import (
     BooleanField,
     DateField,
-    EmailField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -21,7 +20,6 @@ from wtforms import (
 )
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -30,7 +28,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form, choices
+from ..forms import Form, choices, email_field
 from .models import (
     ACCOMPANY_RULES,
     DBS_LEVELS,
@@ -345,17 +343,7 @@ class InviteVolunteerForm(Form):
             Length(max=60, message="Enter a name of 60 characters or fewer"),
         ],
     )
-    email = EmailField(
-        "Email address",
-        validators=[
-            DataRequired("Enter their email address"),
-            Length(max=254, message="Enter an email address of 254 characters or fewer"),
-            Email(
-                "Enter an email address in the correct format, like name@example.org",
-                check_deliverability=False,
-            ),
-        ],
-    )
+    email = email_field(required="Enter their email address")
 
 
 class StatusForm(Form):
