@@ -59,8 +59,9 @@ class AccompanimentRequest(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    # indexed: reports join commitments to the requests raised from them
     session_id: Mapped[int | None] = mapped_column(
-        ForeignKey("fama_sessions.id", ondelete="SET NULL")
+        ForeignKey("fama_sessions.id", ondelete="SET NULL"), index=True
     )
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     meeting_date: Mapped[date] = mapped_column(Date)

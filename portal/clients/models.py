@@ -186,6 +186,8 @@ class FamaSession(db.Model):
     __table_args__ = (
         CheckConstraint("kind BETWEEN 1 AND 3", name="kind_range"),
         Index("ix_fama_sessions_client_held", "client_id", "held_on"),
+        # reports count commitments made in a period
+        Index("ix_fama_sessions_commitment_at", "commitment_at"),
     )
 
 
