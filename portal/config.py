@@ -18,6 +18,7 @@ ENV_SETTINGS = {
     "MAIL_PASSWORD": "MAIL_PASSWORD",
     "MAIL_USE_TLS": "MAIL_USE_TLS",
     "MAIL_FROM": "MAIL_FROM",
+    "MAIL_CLAIM_SECONDS": "MAIL_CLAIM_SECONDS",
     "SERVER_NAME_FOR_LINKS": "EXTERNAL_URL",
     "PORTAL_EXTERNAL_URL": "EXTERNAL_URL",
     "PORTAL_ENV": "PORTAL_ENV",
@@ -25,7 +26,7 @@ ENV_SETTINGS = {
     "PORTAL_PROXY_HOPS": "PROXY_HOPS",
 }
 BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
-INTEGER_SETTINGS = {"MAIL_PORT", "PROXY_HOPS"}
+INTEGER_SETTINGS = {"MAIL_PORT", "MAIL_CLAIM_SECONDS", "PROXY_HOPS"}
 
 
 class Defaults:
@@ -48,6 +49,9 @@ class Defaults:
     MAIL_PASSWORD: str | None = None
     MAIL_USE_TLS = False
     MAIL_FROM = "no-reply@portal.invalid"
+    # A message a worker took but never marked (the worker died) is retried after this long:
+    # longer than any SMTP conversation, short enough that an alert is not held for long.
+    MAIL_CLAIM_SECONDS = 300
     MAIL_SEND_INLINE = True  # deliver queued mail after the request; production runs the worker
     EXTERNAL_URL: str | None = None
     INVITATION_LIFETIME = timedelta(days=7)

@@ -7,7 +7,6 @@ import smtplib
 import ssl
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 from flask import Flask, current_app, g, render_template
 from sqlalchemy import func, or_, select, update
@@ -22,7 +21,6 @@ from .kinds import KINDS, optional_kinds
 from .models import EmailPreference, Notification, OutboxMessage
 
 log = logging.getLogger(__name__)
-CLAIM_FOR = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -74,10 +72,18 @@ def _claim(message_id: int, now: datetime) -> bool:
                 OutboxMessage.sent_at.is_(None),
                 or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
             )
-            .values(claimed_until=now + CLAIM_FOR)
+            .values(claimed_until=now + timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"]))
         )
         db.session.commit()
     return result.rowcount == 1
+
+
+def message_id(message: OutboxMessage) -> str:
+    """The same Message-ID on every attempt, so a receiving server (or person) can drop the copy
+    resent when a worker died between the server's acceptance and our commit."""
+    domain = current_app.config["MAIL_FROM"].rpartition("@")[2] or "portal.invalid"
+    created = int(message.created_at.timestamp())
+    return f"<outbox-{message.id}.{created}@{domain}>"
 
 
 def _build(message: OutboxMessage) -> EmailMessage:
@@ -85,8 +91,7 @@ def _build(message: OutboxMessage) -> EmailMessage:
     email["From"] = current_app.config["MAIL_FROM"]
     email["To"] = message.to_address
     email["Subject"] = message.subject
-    # A stable id lets a receiving server drop a copy resent after a crash mid-send.
-    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain="portal.invalid")
+    email["Message-ID"] = message_id(message)
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
