@@ -5,8 +5,17 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, IntegerField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import (
+    EmailField,
+    Field,
+    IntegerField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 # NUL cannot be stored by PostgreSQL and no person types other control characters.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -44,6 +53,19 @@ def _has_control(field: Field) -> bool:
 def choices(options: dict[str, str]) -> list[SelectChoice]:
     """Select or checkbox options from a {value: label} mapping, in its order."""
     return [SelectChoice(value, label) for value, label in options.items()]
+
+
+class CheckboxGroup(SelectMultipleField):
+    """A group of checkboxes; a value not among the choices (a forged post) gets `refusal`."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+    refusal = "Select options from the list"
+
+    def pre_validate(self, form: object) -> None:
+        known = {value for value, *_ in self.iter_choices()}
+        if any(value not in known for value in self.data or []):
+            raise ValidationError(self.refusal)
 
 
 class WholeNumberField(IntegerField):

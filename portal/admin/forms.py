@@ -1,24 +1,17 @@
 from wtforms import (
     HiddenField,
     IntegerField,
-    SelectMultipleField,
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..auth.models import ROLES
-from ..forms import Form, choices, email_field
+from ..forms import CheckboxGroup, Form, choices, email_field
 
 
-class RoleChoices(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form) -> None:  # noqa: ANN001
-        if any(value not in ROLES for value in self.data or []):
-            raise ValidationError("Select roles from the list")
+class RoleChoices(CheckboxGroup):
+    refusal = "Select roles from the list"
 
 
 def role_field(label: str) -> RoleChoices:

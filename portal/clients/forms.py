@@ -9,14 +9,12 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form, choices
+from ..forms import CheckboxGroup, Form, choices
 from . import fama
 from .models import CONSENTS, GENDERS, OUTCOMES
 
@@ -39,18 +37,7 @@ class Select(SelectField):
             raise ValidationError("Choose one of the options")
 
 
-class Checkboxes(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-    refusal = "Select options from the list"
-
-    def pre_validate(self, form) -> None:  # noqa: ANN001
-        known = {value for value, *_ in self.iter_choices()}
-        if any(value not in known for value in self.data or []):
-            raise ValidationError(self.refusal)
-
-
-class FellowshipCheckboxes(Checkboxes):
+class FellowshipCheckboxes(CheckboxGroup):
     refusal = "Select fellowships from the list"
 
     def process_formdata(self, valuelist) -> None:  # noqa: ANN001
@@ -207,24 +194,24 @@ class Session1Form(_SessionBase):
         500,
         description="For example which groups, and how long ago.",
     )
-    handouts = Checkboxes("Hand-outs given", choices=choices(fama.HANDOUTS))
+    handouts = CheckboxGroup("Hand-outs given", choices=choices(fama.HANDOUTS))
     journal_given = BooleanField("A journal was given")
     literacy_support = Radios(
         "Support with reading the hand-outs",
         choices=choices(fama.LITERACY_SUPPORT),
         validators=[Optional()],
     )
-    goals = Checkboxes("Goals set for the next session", choices=choices(fama.SESSION1_GOALS))
+    goals = CheckboxGroup("Goals set for the next session", choices=choices(fama.SESSION1_GOALS))
 
 
 class Session2Form(_SessionBase, _Commitment):
-    handouts = Checkboxes("Hand-outs talked through", choices=choices(fama.HANDOUTS))
+    handouts = CheckboxGroup("Hand-outs talked through", choices=choices(fama.HANDOUTS))
     last_goal_met = Radios(
         "Did the client meet last session's goal?",
         choices=choices(fama.GOAL_MET),
         validators=[Optional()],
     )
-    concerns = Checkboxes("Worries talked through", choices=choices(fama.WORRIES))
+    concerns = CheckboxGroup("Worries talked through", choices=choices(fama.WORRIES))
     concern_other = text("The other worry (optional)", 300)
     preferred_group = Radios(
         "Type of group the client would like to try",
@@ -248,10 +235,10 @@ class Session3Form(_SessionBase, _Commitment):
     reactions = area("How they felt about it", 1000)
     benefits = area("What was good about it", 1000)
     drawbacks = area("What was hard about it", 1000)
-    concerns = Checkboxes("Worries revisited", choices=choices(fama.WORRIES))
+    concerns = CheckboxGroup("Worries revisited", choices=choices(fama.WORRIES))
     concern_other = text("The other worry (optional)", 300)
-    encouragement = Checkboxes("Encouragement given", choices=choices(fama.ENCOURAGEMENT))
-    participation = Checkboxes("Next steps in the group", choices=choices(fama.PARTICIPATION))
+    encouragement = CheckboxGroup("Encouragement given", choices=choices(fama.ENCOURAGEMENT))
+    participation = CheckboxGroup("Next steps in the group", choices=choices(fama.PARTICIPATION))
 
 
 SESSION_FORMS = {1: Session1Form, 2: Session2Form, 3: Session3Form}

@@ -8,14 +8,13 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget, TimeInput
+from wtforms.widgets import TimeInput
 
-from ..forms import Form, choices
+from ..forms import CheckboxGroup, Form, choices
 from . import meeting_types
 from .feed import Skip, parse_time
 from .models import ATTENDANCE, FELLOWSHIP_KINDS, WEEKDAYS
@@ -33,14 +32,8 @@ FORM_CODE_GROUPS = (
 FORM_CODES = frozenset(code for _, group in FORM_CODE_GROUPS for code in group)
 
 
-class Checkboxes(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form: Any) -> None:
-        allowed = {choice.value for choice in self.choices}
-        if any(value not in allowed for value in self.data or []):
-            raise ValidationError("Choose from the list")
+class Checkboxes(CheckboxGroup):
+    refusal = "Choose from the list"
 
 
 class ClockField(StringField):

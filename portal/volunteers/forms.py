@@ -26,9 +26,8 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form, choices, email_field
+from ..forms import CheckboxGroup, Form, choices, email_field
 from .models import (
     ACCOMPANY_RULES,
     DBS_LEVELS,
@@ -55,27 +54,19 @@ class Radios(RadioField):
             raise ValidationError(self.message)
 
 
-class Checks(SelectMultipleField):
-    """A group of checkboxes; values outside the list are refused by the field."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+class Checks(CheckboxGroup):
+    """Checkboxes with their own refusal, which also answers values that cannot be coerced."""
 
     def __init__(self, label: str, message: str, **kwargs: Any) -> None:
         super().__init__(label, **kwargs)
-        self.message = message
+        self.refusal = message
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
             self.data = [self.coerce(v) for v in valuelist]
         except (ValueError, TypeError):
             self.data = []
-            self.process_errors.append(self.message)
-
-    def pre_validate(self, form: Form) -> None:
-        allowed = {c.value for c in self.choices}  # type: ignore[union-attr]
-        if any(value not in allowed for value in self.data or []):
-            raise ValidationError(self.message)
+            self.process_errors.append(self.refusal)
 
 
 class WholeNumber(IntegerField):
