@@ -131,3 +131,67 @@ def sign_in(page, email: str, password: str = factories.PASSWORD) -> None:  # no
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/sign-in" not in url)
+
+
+def assert_accessible(page) -> None:  # noqa: ANN001
+    """No serious or critical axe-core violations on the page as it stands."""
+    violations = axe_violations(page)
+    assert violations == [], [(v["id"], v["help"], v["nodes"][0]["html"]) for v in violations]
+
+
+def assert_fits_the_phone(page, width: int = 360) -> None:  # noqa: ANN001
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{page.url} scrolls sideways: {scroll}px wide"
+
+
+# --- keyboard ------------------------------------------------------------------------------------
+
+_FOCUSED_IS = """(name) => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return false;
+  const squash = (text) => (text || "").replace(/\\s+/g, " ").trim();
+  const names = [squash(el.innerText), squash(el.value), squash(el.getAttribute("aria-label"))];
+  for (const label of el.labels || []) names.push(squash(label.innerText));
+  return names.includes(name);
+}"""
+
+
+def focused_is(page, target) -> bool:  # noqa: ANN001
+    """Whether the focused element is `target`: a Locator, or the visible name of a link,
+    button or labelled field (exact, spaces squashed)."""
+    if isinstance(target, str):
+        return page.evaluate(_FOCUSED_IS, target)
+    return target.evaluate_all("(els) => els.includes(document.activeElement)")
+
+
+def tab_to(page, target, max_presses: int = 80, backwards: bool = False) -> None:  # noqa: ANN001
+    """Press Tab (Shift+Tab when `backwards`) until `target` has the focus."""
+    key = "Shift+Tab" if backwards else "Tab"
+    for _ in range(max_presses):
+        page.keyboard.press(key)
+        if focused_is(page, target):
+            return
+    described = page.evaluate("document.activeElement.outerHTML.slice(0, 200)")
+    raise AssertionError(f"{key} never reached {target!r} on {page.url}; focus is on {described}")
+
+
+_FOCUS_SHOWS = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return false;
+  const shows = (style) => (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0
+      && style.outlineColor !== "rgba(0, 0, 0, 0)" && style.outlineColor !== "transparent")
+    || (style.boxShadow && style.boxShadow !== "none");
+  if (shows(getComputedStyle(el))) return true;
+  // NHS.UK radios and checkboxes hide the input and draw the focus ring on the label
+  const box = el.matches("input[type=radio], input[type=checkbox]");
+  const label = box ? el.nextElementSibling : null;
+  return Boolean(label && shows(getComputedStyle(label, "::before")));
+}"""
+
+
+def assert_focus_visible(page) -> None:  # noqa: ANN001
+    """The focused element shows it has the focus (an outline or a box-shadow, as NHS.UK's
+    yellow focus style does)."""
+    shown = page.evaluate(_FOCUS_SHOWS)
+    described = page.evaluate("document.activeElement.outerHTML.slice(0, 200)")
+    assert shown, f"no visible focus on {described}"

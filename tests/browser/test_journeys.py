@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ..factories import make_user
-from .conftest import axe_violations, sign_in
+from .conftest import axe_violations, sign_in, tab_to
 
 HOMES = {
     "keyworker": ("/keyworker", "Your caseload"),
@@ -41,10 +41,7 @@ def test_keyboard_only_sign_in(page):
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
     page.keyboard.press("Enter")
     # from the main content, the first field is a Tab away
-    for _ in range(10):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "email":
-            break
+    tab_to(page, page.get_by_label("Email address"), max_presses=10)
     expect(page.get_by_label("Email address")).to_be_focused()
     page.keyboard.type(user.email)
     page.keyboard.press("Tab")

@@ -7,15 +7,9 @@ import re
 from playwright.sync_api import expect
 
 from ..factories import make_meeting, make_user
-from .conftest import axe_violations, sign_in
+from .conftest import assert_accessible, sign_in, tab_to
 
 OPEN = "Waiting for a volunteer"  # how an open request's state reads
-
-
-def _accessible(page) -> None:  # noqa: ANN001
-    page.mouse.move(0, 0)  # a link left under the pointer loses its underline (hover)
-    violations = axe_violations(page)
-    assert violations == [], [(v["id"], v["help"], v["nodes"][0]["html"]) for v in violations]
 
 
 def _client_row(page, reference: str):  # noqa: ANN001, ANN202
@@ -46,14 +40,14 @@ def test_keyworker_journey_from_new_client_to_a_request_for_a_peer(page):
     # The caseload, empty.
     expect(page.get_by_role("heading", level=1)).to_have_text("Your caseload")
     expect(page.get_by_text("You have no clients in the portal yet")).to_be_visible()
-    _accessible(page)
+    assert_accessible(page)
 
     # Add a client with the least data.
     _add_client_by_mouse(page, "CM-70001", "Alex")
     expect(page.get_by_role("heading", level=1)).to_have_text("Alex")
     expect(page.locator(".nhsuk-inset-text").first).to_contain_text("Session 1 not yet held")
     expect(page.get_by_text("No sessions recorded yet")).to_be_visible()
-    _accessible(page)
+    assert_accessible(page)
     client_url = page.url
 
     # Session 1.
@@ -88,7 +82,7 @@ def test_keyworker_journey_from_new_client_to_a_request_for_a_peer(page):
     expect(choices).not_to_contain_text("Other Group")
     dates = page.get_by_role("radio", name=re.compile(r"^Hope Group, "))
     expect(dates.nth(1)).to_be_visible()
-    _accessible(page)
+    assert_accessible(page)
     second = dates.nth(1)
     chosen_value = second.get_attribute("value")  # "<meeting id>@YYYY-MM-DD"
     assert chosen_value and chosen_value.startswith(f"{meeting.id}@"), chosen_value
@@ -110,7 +104,7 @@ def test_keyworker_journey_from_new_client_to_a_request_for_a_peer(page):
         re.compile(r"main entrance", re.I)
     )
     expect(page.get_by_label("How many minutes before the start")).to_have_value("15")
-    _accessible(page)
+    assert_accessible(page)
     page.get_by_label("Note for the recovery champion (optional)").fill("Quite anxious in crowds.")
     page.get_by_role("button", name="Send the request").click()
 
@@ -121,7 +115,7 @@ def test_keyworker_journey_from_new_client_to_a_request_for_a_peer(page):
     expect(page.locator("main .portal-tag")).to_have_text(OPEN)
     expect(page.locator("#request-timeline")).to_contain_text("Request raised")
     expect(page.locator("main dl")).to_contain_text("Quite anxious in crowds.")
-    _accessible(page)
+    assert_accessible(page)
 
     # The client's page shows the request as open.
     page.get_by_role("link", name="Back to Alex").click()
@@ -133,7 +127,7 @@ def test_keyworker_journey_from_new_client_to_a_request_for_a_peer(page):
         f"Waiting for a volunteer for {short_day}"
     )
     expect(page.locator("#sessions + ul")).to_contain_text("with company")
-    _accessible(page)
+    assert_accessible(page)
 
     # The caseload shows the next action and the request.
     page.get_by_role("link", name="Back to your caseload").click()
@@ -141,7 +135,7 @@ def test_keyworker_journey_from_new_client_to_a_request_for_a_peer(page):
     expect(row).to_contain_text("Alex")
     expect(row).to_contain_text(f"Waiting for a volunteer for {short_day}")
     expect(row.locator(".portal-tag")).to_have_text(OPEN)
-    _accessible(page)
+    assert_accessible(page)
 
     # The printable "My meeting" sheet.
     row.get_by_role("link", name="Alex").click()
@@ -159,16 +153,8 @@ def test_keyworker_journey_from_new_client_to_a_request_for_a_peer(page):
     expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
     expect(page.get_by_role("link", name="Back to Alex")).to_be_hidden()
     page.emulate_media(media="screen")
-    _accessible(page)
+    assert_accessible(page)
     assert not page.console_errors, page.console_errors
-
-
-def _tab_to(page, selector: str, limit: int = 40) -> None:  # noqa: ANN001
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"Tab never reached {selector}")
 
 
 def test_keyboard_only_add_client(page):
@@ -176,20 +162,20 @@ def test_keyboard_only_add_client(page):
     sign_in(page, keyworker.email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Your caseload")
 
-    _tab_to(page, "a[href$='/clients/new']")
+    tab_to(page, page.locator("a[href$='/clients/new']"))
     expect(page.get_by_role("link", name="Add a client").first).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Add a client")
 
     # Sending it empty shows the errors, with the summary focused.
-    _tab_to(page, "button[type=submit].nhsuk-button")
+    tab_to(page, page.locator("button[type=submit].nhsuk-button"))
     page.keyboard.press("Enter")
     summary = page.locator(".nhsuk-error-summary")
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("Enter the client's case-management reference")
     expect(summary).to_contain_text("Select how the client describes their gender")
 
-    _tab_to(page, "#reference")
+    tab_to(page, page.locator("#reference"))
     page.keyboard.type("CM-70002")
     page.keyboard.press("Tab")
     expect(page.get_by_label("Preferred first name")).to_be_focused()
@@ -202,10 +188,10 @@ def test_keyboard_only_add_client(page):
     expect(
         page.get_by_role("group", name="Gender").get_by_label("Woman", exact=True)
     ).to_be_checked()
-    _tab_to(page, "#literacy_support")
+    tab_to(page, page.locator("#literacy_support"))
     page.keyboard.press("Space")
     expect(page.get_by_label("The client needs support with reading or writing")).to_be_checked()
-    _tab_to(page, "button[type=submit].nhsuk-button")
+    tab_to(page, page.locator("button[type=submit].nhsuk-button"))
     expect(page.get_by_role("button", name="Add client")).to_be_focused()
     page.keyboard.press("Enter")
 

@@ -9,7 +9,7 @@ from datetime import time
 from playwright.sync_api import expect
 
 from ..factories import make_meeting, make_user
-from .conftest import axe_violations, sign_in
+from .conftest import assert_accessible, sign_in
 
 SOURCE = "Wrenford Intergroup"
 
@@ -42,12 +42,6 @@ FEED = [
 ]
 
 
-def _accessible(page) -> None:  # noqa: ANN001
-    page.mouse.move(0, 0)  # a link left under the pointer loses its underline (hover)
-    violations = axe_violations(page)
-    assert violations == [], [(v["id"], v["help"], v["nodes"][0]["html"]) for v in violations]
-
-
 def _count(page, name: str):  # noqa: ANN001, ANN202
     return page.locator(f"#count-{name}")
 
@@ -71,7 +65,7 @@ def test_champion_imports_a_messy_feed_after_a_preview(page, tmp_path):
     page.goto("/meetings")
     page.get_by_role("link", name="Import a Meeting Guide feed").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Import a Meeting Guide feed")
-    _accessible(page)
+    assert_accessible(page)
 
     # Without a file: the error by the field, nothing else happens.
     page.get_by_label("Where the feed comes from").fill(SOURCE)
@@ -104,7 +98,7 @@ def test_champion_imports_a_messy_feed_after_a_preview(page, tmp_path):
     expect(updated).to_contain_text("Harbour Lights")
     expect(updated).to_contain_text("start time")
     expect(page.locator("h2:has-text('Meetings deactivated') + ul")).to_contain_text("Gone Group")
-    _accessible(page)
+    assert_accessible(page)
 
     # Nothing is in the directory until the champion confirms.
     preview_url = page.url
@@ -164,7 +158,7 @@ def test_keyworker_search_updates_as_they_type_and_the_url_keeps_the_filters(pag
     expect(page.get_by_role("heading", level=1)).to_have_text("Find a meeting")
     results = page.locator("#meeting-results")
     expect(results).to_contain_text("3 meetings")
-    _accessible(page)
+    assert_accessible(page)
 
     page.get_by_label("Name, venue or area").press_sequentially("step", delay=30)
     expect(results).to_contain_text("2 meetings")
@@ -193,7 +187,7 @@ def test_keyworker_search_updates_as_they_type_and_the_url_keeps_the_filters(pag
     expect(page.get_by_label("Women only")).to_be_checked()
     expect(page.get_by_label("Time of day")).to_have_value("evening")
     expect(results).to_contain_text("1 meeting")
-    _accessible(page)
+    assert_accessible(page)
 
     # The meeting page, in plain words.
     results.get_by_role("link", name="Thursday Women's Step Group").click()
@@ -203,5 +197,5 @@ def test_keyworker_search_updates_as_they_type_and_the_url_keeps_the_filters(pag
     expect(main).to_contain_text("Women only")
     expect(main).to_contain_text("Behind the library, blue door.")
     expect(main).to_contain_text("Thursday")
-    _accessible(page)
+    assert_accessible(page)
     assert not page.console_errors, page.console_errors

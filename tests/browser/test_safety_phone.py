@@ -8,15 +8,10 @@ from datetime import timedelta
 from playwright.sync_api import expect
 
 from ..factories import make_escort, make_user
-from .conftest import axe_violations, sign_in
+from .conftest import assert_accessible, assert_fits_the_phone, sign_in
 
 PHONE_WIDTH = 360
 MIN_TOUCH = 44
-
-
-def _fits_the_phone(page) -> None:  # noqa: ANN001
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE_WIDTH, f"{page.url} scrolls sideways: {width}px wide"
 
 
 def _big_enough(locator) -> None:  # noqa: ANN001
@@ -24,11 +19,6 @@ def _big_enough(locator) -> None:  # noqa: ANN001
     box = locator.bounding_box()
     assert box is not None and box["height"] >= MIN_TOUCH, box
     assert box["width"] >= PHONE_WIDTH * 0.7, box  # full width: easy to hit in a hurry
-
-
-def _accessible(page) -> None:  # noqa: ANN001
-    violations = axe_violations(page)
-    assert violations == [], [(v["id"], v["help"]) for v in violations]
 
 
 def test_volunteer_checks_in_out_and_records_the_outcome_on_a_phone(phone_page):
@@ -46,12 +36,12 @@ def test_volunteer_checks_in_out_and_records_the_outcome_on_a_phone(phone_page):
     expect(page.get_by_role("heading", level=1)).to_have_text("My escorts on the day")
     page.get_by_role("link", name=re.compile(request.meeting.name)).first.click()
     expect(page).to_have_url(re.compile(rf"/safety/escorts/{request.id}$"))
-    _fits_the_phone(page)
+    assert_fits_the_phone(page, PHONE_WIDTH)
     met = page.get_by_role("button", name="I've met them")
     _big_enough(met)
     _big_enough(page.get_by_role("button", name="We've finished — I'm safe"))
     _big_enough(page.get_by_role("button", name="I need help now"))
-    _accessible(page)
+    assert_accessible(page)
 
     met.click()
     expect(page.get_by_text("Thank you: you have met them")).to_be_visible()
@@ -60,12 +50,12 @@ def test_volunteer_checks_in_out_and_records_the_outcome_on_a_phone(phone_page):
 
     page.get_by_role("button", name="We've finished — I'm safe").click()
     expect(page.locator("#escort-status")).to_contain_text("Finished and safe")
-    _fits_the_phone(page)
+    assert_fits_the_phone(page, PHONE_WIDTH)
 
     page.get_by_role("link", name="Record what happened").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("What happened")
-    _fits_the_phone(page)
-    _accessible(page)
+    assert_fits_the_phone(page, PHONE_WIDTH)
+    assert_accessible(page)
     page.get_by_label("Yes, they came").check()
     page.get_by_role("group", name="Did you go in together?").get_by_label("Yes").check()
     page.get_by_role("group", name="Would the client like to go again?").get_by_label("Yes").check()

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from ..factories import make_meeting, make_user, make_volunteer
-from .conftest import axe_violations, sign_in
+from .conftest import assert_accessible, assert_fits_the_phone, sign_in
 
 PHONE_WIDTH = 360
 MIN_TOUCH = 44
@@ -30,21 +30,10 @@ def _free_time(page):  # noqa: ANN001, ANN201
     return page.get_by_role("group", name="Add a free time")
 
 
-def _fits_the_phone(page) -> None:  # noqa: ANN001
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE_WIDTH, f"{page.url} scrolls sideways: {width}px wide"
-
-
 def _tall_enough(locator) -> None:  # noqa: ANN001
     expect(locator).to_be_visible()
     box = locator.bounding_box()
     assert box is not None and box["height"] >= MIN_TOUCH, (locator, box)
-
-
-def _accessible(page) -> None:  # noqa: ANN001
-    page.mouse.move(0, 0)  # a link left under the pointer loses its underline (hover)
-    violations = axe_violations(page)
-    assert violations == [], [(v["id"], v["help"]) for v in violations]
 
 
 def test_volunteer_adds_a_meeting_and_a_free_time_on_a_phone(phone_page):
@@ -60,9 +49,9 @@ def test_volunteer_adds_a_meeting_and_a_free_time_on_a_phone(phone_page):
     expect(page.get_by_role("heading", level=1)).to_have_text("My meetings")
     expect(page.get_by_text("You have not added any meetings yet")).to_be_visible()
     page.wait_for_function("typeof window.htmx === 'object'")
-    _fits_the_phone(page)
+    assert_fits_the_phone(page, PHONE_WIDTH)
     _tall_enough(page.get_by_role("button", name="Search meetings"))
-    _accessible(page)
+    assert_accessible(page)
 
     results = page.locator("#meeting-results")
     page.get_by_label("Meeting name, area or postcode").press_sequentially("harbour", delay=30)
@@ -71,17 +60,17 @@ def test_volunteer_adds_a_meeting_and_a_free_time_on_a_phone(phone_page):
     expect(results).not_to_contain_text("Serenity Sunday")
     expect(page).to_have_url(re.compile(r"/me/meetings\?.*q=harbour"))
     expect(page.get_by_role("heading", level=1)).to_have_text("My meetings")  # a swap, not a page
-    _fits_the_phone(page)
+    assert_fits_the_phone(page, PHONE_WIDTH)
     choose = page.get_by_role("link", name=re.compile(r"^Choose Hope Group"))
     _tall_enough(choose)
-    _accessible(page)
+    assert_accessible(page)
 
     # Choose it, say how often, add it.
     choose.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("How often do you go?")
     expect(page.locator("main")).to_contain_text("Hope Group")
-    _fits_the_phone(page)
-    _accessible(page)
+    assert_fits_the_phone(page, PHONE_WIDTH)
+    assert_accessible(page)
     page.get_by_label("Only some weeks of the month").check()
     page.get_by_label("1st").check()
     page.get_by_label("3rd").check()
@@ -96,15 +85,15 @@ def test_volunteer_adds_a_meeting_and_a_free_time_on_a_phone(phone_page):
     expect(chosen).to_contain_text("1st and 3rd Tuesday of the month")
     expect(page.get_by_text("You have not added any meetings yet")).to_have_count(0)
     _tall_enough(chosen.get_by_role("button", name="Remove Hope Group"))
-    _fits_the_phone(page)
-    _accessible(page)
+    assert_fits_the_phone(page, PHONE_WIDTH)
+    assert_accessible(page)
 
     # When I'm free: add a weekly window.
     page.goto("/me/availability")
     expect(page.get_by_role("heading", level=1)).to_have_text("When I'm free")
     expect(page.get_by_text("No free times yet")).to_be_visible()
-    _fits_the_phone(page)
-    _accessible(page)
+    assert_fits_the_phone(page, PHONE_WIDTH)
+    assert_accessible(page)
     _free_time(page).get_by_label("Day").select_option(label="Thursday")
     _free_time(page).get_by_label("From").fill("18:30")
     _free_time(page).get_by_label("Until").fill("21:00")
@@ -118,8 +107,8 @@ def test_volunteer_adds_a_meeting_and_a_free_time_on_a_phone(phone_page):
     expect(page.get_by_text("No free times yet")).to_have_count(0)
     _tall_enough(window.get_by_role("button", name=re.compile(r"^Remove Thursday")))
     _tall_enough(page.get_by_role("button", name="Add time away"))
-    _fits_the_phone(page)
-    _accessible(page)
+    assert_fits_the_phone(page, PHONE_WIDTH)
+    assert_accessible(page)
 
     # Both are still there on a fresh load of each list.
     page.goto("/me/meetings")
@@ -142,8 +131,8 @@ def test_a_mistake_in_the_free_time_is_shown_by_the_field(phone_page):
     expect(summary).to_contain_text("The end time must be after the start time")
     expect(page).to_have_title(re.compile("^Error: "))
     expect(page.get_by_text("No free times yet")).to_be_visible()
-    _fits_the_phone(page)
-    _accessible(page)
+    assert_fits_the_phone(page, PHONE_WIDTH)
+    assert_accessible(page)
     assert errors == [], errors
 
 
@@ -187,6 +176,6 @@ def test_adding_a_free_time_works_without_javascript(chromium, live_server):
             "Saturday, 10am to 1pm"
         )
         expect(page.get_by_text("No free times yet")).to_have_count(0)
-        _fits_the_phone(page)
+        assert_fits_the_phone(page, PHONE_WIDTH)
     finally:
         context.close()
