@@ -48,11 +48,38 @@ def create_user_command(
 
 @click.command("demo")
 @with_appcontext
-def demo_command() -> None:
+@click.option(
+    "--scale",
+    type=click.Choice(["demo", "large"]),
+    default="demo",
+    show_default=True,
+    help=(
+        "demo: the small demo, safe to run again. large: the demo plus a whole made-up region "
+        "(5,000 meetings, 3,000 volunteers, 20,000 clients, 100,000 past requests); refused on "
+        "a database that already holds it, so build it on a new, empty database."
+    ),
+)
+@click.option("--factor", type=float, default=1.0, hidden=True, help="Multiplies large counts.")
+@click.option("--seed", type=int, default=1, hidden=True, help="Random seed for large data.")
+def demo_command(scale: str, factor: float, seed: int) -> None:
     """(Re)create the demo data and print the sign-in details."""
-    from .demo import build_demo
+    from .demo import DEMO_ACCOUNTS, build_demo
 
-    accounts = build_demo()
+    if scale == "large":
+        from .demo_large import LargeDataExists, build_demo_large
+
+        started = time.perf_counter()
+        try:
+            counts = build_demo_large(scale=factor, seed=seed)
+        except LargeDataExists as error:
+            db.session.rollback()
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Large demo data built in {time.perf_counter() - started:.1f} s:")
+        for table, count in counts.items():
+            click.echo(f"  {table:<28} {count:>9,}")
+        accounts = list(DEMO_ACCOUNTS)
+    else:
+        accounts = build_demo()
     click.echo("Demo accounts (email / password):")
     for account in accounts:
         click.echo(f"  {', '.join(account.roles):<10} {account.email:<26} {account.password}")
