@@ -85,21 +85,44 @@ def demo_command(scale: str, factor: float, seed: int) -> None:
         click.echo(f"  {', '.join(account.roles):<10} {account.email:<26} {account.password}")
 
 
+WORKER_BATCH = 10  # messages the mail worker sends between looks at a stop signal
+
+
 @click.command("worker")
 @with_appcontext
 @click.option("--once", is_flag=True, help="Send what is due, then exit (for cron).")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
 def worker_command(once: bool, interval: float) -> None:
-    """Deliver queued email, retrying failures with growing back-off."""
+    """Deliver queued email, retrying failures with growing back-off.
+
+    SIGTERM (systemd stopping the service, a deploy) or Ctrl-C lets the message being sent
+    finish and be marked sent, then stops: dying between the server's acceptance and our commit
+    would send that message again. Only a hard kill (SIGKILL) can still leave such a message.
+    """
+    import signal
+    import threading
+
     from .notify.services import deliver_due
 
-    while True:
-        sent, failed = deliver_due()
-        if sent or failed:
-            click.echo(f"sent {sent}, failed {failed}")
-        if once:
-            return
-        time.sleep(interval)
+    stopping = threading.Event()
+    previous = []
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous.append((signum, signal.signal(signum, lambda *_: stopping.set())))
+    try:
+        while not stopping.is_set():
+            # Small rounds, so a stop waits for a few messages at most.
+            sent, failed = deliver_due(limit=WORKER_BATCH)
+            if sent or failed:
+                click.echo(f"sent {sent}, failed {failed}")
+            if sent + failed >= WORKER_BATCH:
+                continue  # more may be due now
+            if once:
+                return
+            stopping.wait(interval)
+    finally:
+        for signum, handler in previous:
+            signal.signal(signum, handler)
 
 
 @click.command("tick")
