@@ -588,11 +588,8 @@ def check_consistency(app) -> list[str]:  # noqa: ANN001
         for r in requests:
             accepted = [o for o in offers[r.id] if o.state == "accepted"]
             pending = [o for o in offers[r.id] if o.state == "pending"]
-            # A booked escort: accepted now, or completed after an accepted offer. (Completed
-            # history the demo writes directly has no offers: it never went through booking.)
-            booked = r.volunteer_id is not None and (
-                r.state == "accepted" or (r.state == "completed" and accepted)
-            )
+            # A booked escort, now or done: its offer, busy slots and week count stay with it.
+            booked = r.volunteer_id is not None and r.state in ("accepted", "completed")
             if r.state == "accepted" and r.volunteer_id is None:
                 problems.append(f"request {r.id} accepted without a volunteer")
             if booked:

@@ -93,7 +93,7 @@ def _book(
         )
 
 
-def _recount(volunteer_ids: set[int]) -> None:
+def recount_weeks(volunteer_ids: set[int]) -> None:
     """Week counters rebuilt from the escorts held, so they agree after dates moved on."""
     for volunteer_id in volunteer_ids:
         db.session.execute(
@@ -145,12 +145,13 @@ def build_demo_accompaniment() -> None:
             select(AccompanimentRequest)
             .join(Client, Client.id == AccompanimentRequest.client_id)
             .where(
-                Client.reference.like("DEMO-%"),
+                Client.reference.like("DEMO-0%"),  # not the reports' history (DEMO-R…)
                 AccompanimentRequest.state == "completed",
                 AccompanimentRequest.peer_first_name == sam.preferred_name,
             )
         ):
-            done.volunteer_id = sam.id
+            _book(done, sam, champion, done.starts_at - timedelta(days=2))
+            touched.add(sam.id)
     for demo in DEMO_REQUESTS:
         volunteer = _volunteer(demo.offered_to)
         if volunteer is None:
@@ -176,7 +177,7 @@ def build_demo_accompaniment() -> None:
         db.session.execute(delete(EscortSlot).where(EscortSlot.request_id == request.id))
         touched.add(volunteer.id)
     db.session.flush()
-    _recount(touched)
+    recount_weeks(touched)
     db.session.flush()
 
 

@@ -13,7 +13,16 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import delete, select
 
-from ..accompaniment.models import AccompanimentRequest, RequestEvent
+from ..accompaniment.demo import recount_weeks
+from ..accompaniment.facts import escort_slots
+from ..accompaniment.models import (
+    DEFAULT_MINUTES_BEFORE,
+    AccompanimentRequest,
+    EscortSlot,
+    Offer,
+    RequestEvent,
+    VolunteerWeekCount,
+)
 from ..auth.models import User
 from ..clients.models import Client, FamaSession
 from ..extensions import db
@@ -43,15 +52,41 @@ def _meetings() -> list[Meeting]:
     )
 
 
-def _volunteers() -> list[tuple[int, str]]:
-    return [
-        (id_, name)
-        for id_, name in db.session.execute(
-            select(Volunteer.id, Volunteer.preferred_name)
-            .where(Volunteer.status == "approved")
-            .order_by(Volunteer.id)
+class _Diary:
+    """Who is booked when, so the history books no volunteer twice at once or over their cap."""
+
+    def __init__(self) -> None:
+        self.people = list(
+            db.session.execute(
+                select(
+                    Volunteer.id, Volunteer.preferred_name, Volunteer.user_id, Volunteer.weekly_cap
+                )
+                .where(Volunteer.status == "approved")
+                .order_by(Volunteer.id)
+            )
         )
-    ]
+        self.slots = set(db.session.execute(select(EscortSlot.volunteer_id, EscortSlot.slot_start)))
+        self.weeks = {
+            (row.volunteer_id, row.iso_year, row.iso_week): row.n
+            for row in db.session.scalars(select(VolunteerWeekCount))
+        }
+        self.touched: set[int] = set()
+
+    def book(self, rng: random.Random, start: datetime, end: datetime):  # noqa: ANN201
+        """A free volunteer (id, first name, user id) for the escort, booked; None if nobody."""
+        slots = escort_slots(start, end)
+        iso = start.astimezone(LONDON).date().isocalendar()
+        for volunteer_id, name, user_id, cap in rng.sample(self.people, len(self.people)):
+            week = (volunteer_id, iso.year, iso.week)
+            if self.weeks.get(week, 0) >= cap or any(
+                (volunteer_id, slot) in self.slots for slot in slots
+            ):
+                continue
+            self.slots.update((volunteer_id, slot) for slot in slots)
+            self.weeks[week] = self.weeks.get(week, 0) + 1
+            self.touched.add(volunteer_id)
+            return volunteer_id, name, user_id
+        return None
 
 
 def _occurrence(meeting: Meeting, after: datetime) -> tuple[datetime, datetime]:
@@ -73,13 +108,22 @@ def _is_current(today: date) -> bool:
     return first is not None and first >= monday - timedelta(weeks=WEEKS - 1)
 
 
-def _clear() -> None:
+def _clear() -> set[int]:
+    """Remove the history; returns the volunteers whose week counts must be rebuilt."""
     ids = select(Client.id).where(Client.reference.like(f"{PREFIX}%"))
     requests = select(AccompanimentRequest.id).where(AccompanimentRequest.client_id.in_(ids))
+    booked = set(
+        db.session.scalars(
+            select(EscortSlot.volunteer_id).where(EscortSlot.request_id.in_(requests)).distinct()
+        )
+    )
+    db.session.execute(delete(EscortSlot).where(EscortSlot.request_id.in_(requests)))
+    db.session.execute(delete(Offer).where(Offer.request_id.in_(requests)))
     db.session.execute(delete(RequestEvent).where(RequestEvent.request_id.in_(requests)))
     db.session.execute(delete(AccompanimentRequest).where(AccompanimentRequest.client_id.in_(ids)))
     db.session.execute(delete(FamaSession).where(FamaSession.client_id.in_(ids)))
     db.session.execute(delete(Client).where(Client.reference.like(f"{PREFIX}%")))
+    return booked
 
 
 def _history_keyworker() -> User:
@@ -104,12 +148,14 @@ def build_demo_reports(now: datetime | None = None) -> None:
         return
     keyworker = _history_keyworker()
     with db.session.begin_nested():
-        _clear()
-    _build(now, today, keyworker, meetings, _volunteers())
+        released = _clear()
+    diary = _Diary()
+    _build(now, today, keyworker, meetings, diary)
     db.session.flush()
+    recount_weeks(released | diary.touched)
 
 
-def _build(now, today, keyworker, meetings, volunteers) -> None:  # noqa: ANN001, C901, PLR0915
+def _build(now, today, keyworker, meetings, diary) -> None:  # noqa: ANN001, C901, PLR0915
     rng = random.Random(8)
     has_volunteer = "volunteer_id" in AccompanimentRequest.__table__.c
     monday = today - timedelta(days=today.weekday())
@@ -152,7 +198,7 @@ def _build(now, today, keyworker, meetings, volunteers) -> None:  # noqa: ANN001
             accompanied = False
             if wants:
                 accompanied = _request(
-                    rng, client, s2, meeting, start, end, now, by, volunteers, has_volunteer
+                    rng, client, s2, meeting, start, end, now, by, diary, has_volunteer
                 )
             s3_day = start.astimezone(LONDON).date() + timedelta(days=rng.randrange(2, 7))
             if s3_day > today:
@@ -190,7 +236,7 @@ def _session(client: Client, kind: int, held_on: date, by: int, **values) -> Fam
     return session
 
 
-def _request(rng, client, session, meeting, start, end, now, by, volunteers, has_volunteer) -> bool:  # noqa: ANN001, PLR0913
+def _request(rng, client, session, meeting, start, end, now, by, diary, has_volunteer) -> bool:  # noqa: ANN001, PLR0913
     """A request raised at session two, taken to the end it reached; True if accompanied."""
     raised = _noon(session.held_on) + timedelta(hours=1)
     roll = rng.random()
@@ -208,8 +254,12 @@ def _request(rng, client, session, meeting, start, end, now, by, volunteers, has
         state, outcome = "unfilled", None
     accepted = state in ("accepted", "completed")
     values = {}
-    peer = rng.choice(volunteers) if accepted and volunteers else (None, "Sam")
-    if has_volunteer and peer[0] is not None:
+    peer = None
+    if accepted:
+        peer = diary.book(rng, start - timedelta(minutes=DEFAULT_MINUTES_BEFORE), end)
+        if peer is None:  # nobody was free: the request went unfilled
+            state, outcome, accepted = "unfilled", None, False
+    if has_volunteer and peer is not None:
         values["volunteer_id"] = peer[0]
     request = AccompanimentRequest(
         client_id=client.id,
@@ -221,7 +271,7 @@ def _request(rng, client, session, meeting, start, end, now, by, volunteers, has
         state=state,
         outcome=outcome,
         cancel_reason="The client changed their plans." if state == "cancelled" else None,
-        peer_first_name=peer[1] if accepted else None,
+        peer_first_name=peer[1] if peer else None,
         is_current=start > now,
         created_by_id=by,
         created_at=raised,
@@ -235,7 +285,23 @@ def _request(rng, client, session, meeting, start, end, now, by, volunteers, has
         offered = raised + timedelta(hours=rng.randrange(1, 12))
         taken = offered + timedelta(hours=rng.randrange(1, 60))
         taken = min(taken, start - timedelta(hours=2))
-        events += [(offered, "open", "offered"), (max(offered, taken), "offered", "accepted")]
+        taken = max(offered, taken)
+        events += [(offered, "open", "offered"), (taken, "offered", "accepted")]
+        request.accepted_at = taken
+        db.session.add(
+            Offer(
+                request_id=request.id,
+                volunteer_id=peer[0],
+                state="accepted",
+                expires_at=offered + timedelta(hours=24),
+                created_by_id=by,
+                answered_by_id=peer[2],
+                created_at=offered,
+                answered_at=taken,
+            )
+        )
+        for slot in escort_slots(request.meeting_point_at, end):
+            db.session.add(EscortSlot(volunteer_id=peer[0], slot_start=slot, request_id=request.id))
         if state == "completed":
             events.append((end + timedelta(minutes=30), "accepted", "completed"))
     elif state == "cancelled":

@@ -68,11 +68,21 @@ def test_the_demo_has_offers_an_escort_and_a_phone_contact_and_runs_twice_the_sa
                 == []
             )
             assert items[offer.request_id].request.state == "offered"
+        # his week counts hold every escort he has: the upcoming one and those done
+        booked = db.session.scalar(
+            select(func.count())
+            .select_from(AccompanimentRequest)
+            .where(
+                AccompanimentRequest.volunteer_id == sam.id,
+                AccompanimentRequest.state.in_(("accepted", "completed")),
+            )
+        )
+        assert booked == 1 + summary["done"]
         assert (
             db.session.scalar(
                 select(func.sum(VolunteerWeekCount.n)).where(
                     VolunteerWeekCount.volunteer_id == sam.id
                 )
             )
-            == 1
+            == booked
         )
