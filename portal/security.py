@@ -18,6 +18,11 @@ CSP = (
 
 # Requests a page makes by itself (polling) are not activity: they must not keep a session alive.
 PASSIVE_ENDPOINTS = frozenset({"notify.count"})
+# The last-activity time is written into the session at most this often. Writing it on every
+# request re-signed and re-sent the cookie with every response (measured in bench/pages_bench.py
+# and bench/throughput.py); this way an idle session ends between 29 and 30 minutes after the
+# last click, never later.
+SEEN_AT_RESOLUTION = 60  # seconds
 
 
 def _to_sign_in(message: str | None = None) -> Response:
@@ -46,7 +51,7 @@ def _session_expired() -> str | None:
         return "Your session has ended. Sign in again to carry on."
     if now - seen > config["SESSION_IDLE_TIMEOUT"].total_seconds():
         return "You were signed out because you had not used the portal for a while."
-    if request.endpoint not in PASSIVE_ENDPOINTS:
+    if request.endpoint not in PASSIVE_ENDPOINTS and now - seen >= SEEN_AT_RESOLUTION:
         session["seen_at"] = now
     return None
 

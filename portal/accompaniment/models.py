@@ -218,6 +218,8 @@ class Offer(db.Model):
             postgresql_where=text("state = 'pending'"),
         ),
         Index("ix_offers_state_expires_at", "state", "expires_at"),
+        # Matching reads a volunteer's declines and releases by volunteer and state (0010).
+        Index("ix_offers_volunteer_state", "volunteer_id", "state"),
     )
 
     @property

@@ -2,6 +2,8 @@ import time
 
 from flask import flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..errors import InvalidChange
 from ..extensions import db, login_manager
@@ -22,7 +24,14 @@ def load_user(user_id: str) -> User | None:
     raw_id, _, token = user_id.partition(":")
     if not raw_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(raw_id))
+    # One query for the account and its roles (every request asks for both).
+    user = (
+        db.session.execute(
+            select(User).options(joinedload(User.role_rows)).where(User.id == int(raw_id))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
         return None
     return user

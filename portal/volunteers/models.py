@@ -249,6 +249,8 @@ class AvailabilityWindow(db.Model):
     __table_args__ = (
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
         CheckConstraint("end_time > start_time", name="ends_after_start"),
+        # Matching's SQL filter asks "who is free on this weekday at this time" (0010).
+        Index("ix_availability_windows_weekday_start", "weekday", "start_time"),
     )
 
     @property
