@@ -23,8 +23,8 @@ least once) until the outbox is empty.
 
 The seeded accounts carry a low-cost argon2 hash (`--full-cost-passwords` for the real cost):
 otherwise 100 sign-ins on two shared cores measure argon2, not the portal. The web workers do
-not deliver mail after responses (MAIL_SEND_INLINE off, set by a gunicorn hook layered on the
-repository's gunicorn.conf.py), as in production where the mail worker sends.
+not deliver mail after responses (MAIL_SEND_INLINE=false), as in production where the mail
+worker sends.
 
 Checks, printed PASS/FAIL: no 5xx; no "database is locked" in any log; no acknowledged action
 lost; at most one winner per contended request; the database consistent (no volunteer booked
@@ -698,14 +698,7 @@ class Gunicorn:
         self.folder = folder
         self.stdout = folder / "gunicorn.out"
         self.stderr = folder / "gunicorn.err"
-        # The repository's settings, plus one hook: in production the mail worker sends, so the
-        # web workers must not also deliver after each response (MAIL_SEND_INLINE).
-        self.config = folder / "gunicorn_load.conf.py"
-        self.config.write_text(
-            f"exec(open({str(ROOT / 'gunicorn.conf.py')!r}).read())\n\n"
-            "def post_worker_init(worker):\n"
-            "    worker.wsgi.config['MAIL_SEND_INLINE'] = False\n"
-        )
+        self.config = ROOT / "gunicorn.conf.py"
         self.env = _env(
             url,
             WEB_CONCURRENCY=str(workers),
@@ -713,6 +706,8 @@ class Gunicorn:
             MAIL_SERVER="127.0.0.1",
             MAIL_PORT=str(mail_port),
             MAIL_CLAIM_SECONDS="5",
+            # in production the mail worker sends: web workers do not deliver after responses
+            MAIL_SEND_INLINE="false",
         )
         self.workers = workers
         self.process: subprocess.Popen | None = None

@@ -19,13 +19,14 @@ ENV_SETTINGS = {
     "MAIL_USE_TLS": "MAIL_USE_TLS",
     "MAIL_FROM": "MAIL_FROM",
     "MAIL_CLAIM_SECONDS": "MAIL_CLAIM_SECONDS",
+    "MAIL_SEND_INLINE": "MAIL_SEND_INLINE",
     "SERVER_NAME_FOR_LINKS": "EXTERNAL_URL",
     "PORTAL_EXTERNAL_URL": "EXTERNAL_URL",
     "PORTAL_ENV": "PORTAL_ENV",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
     "PORTAL_PROXY_HOPS": "PROXY_HOPS",
 }
-BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
+BOOLEAN_SETTINGS = {"MAIL_SEND_INLINE", "MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 INTEGER_SETTINGS = {"MAIL_PORT", "MAIL_CLAIM_SECONDS", "PROXY_HOPS"}
 
 
@@ -41,6 +42,9 @@ class Defaults:
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Send the session cookie only when the session changed (security.py refreshes the idle
+    # time at most once a minute), not re-signed with every response.
+    SESSION_REFRESH_EACH_REQUEST = False
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which is bounded above
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
     MAIL_SERVER: str | None = None
