@@ -157,6 +157,22 @@ def test_idle_session_times_out(login_as, client):
     assert "had not used the portal for a while" in page
 
 
+def test_activity_is_written_to_the_cookie_at_most_once_a_minute(login_as, client):
+    login_as("keyworker")
+    client.get("/keyworker")  # the first page puts the CSRF token in the session
+    with client.session_transaction() as session:
+        session["seen_at"] = time.time() - 20
+    # A click 20 seconds after the last one sends no new cookie: nothing was re-signed.
+    assert "Set-Cookie" not in client.get("/keyworker").headers
+    with client.session_transaction() as session:
+        session["seen_at"] = time.time() - 29 * 60
+    # Later clicks move the idle clock on, so an active person is never signed out.
+    response = client.get("/keyworker")
+    assert "portal_session=" in response.headers["Set-Cookie"]
+    with client.session_transaction() as session:
+        assert time.time() - session["seen_at"] < 5
+
+
 def test_absolute_lifetime_ends_a_busy_session(login_as, client):
     login_as("keyworker")
     with client.session_transaction() as session:
