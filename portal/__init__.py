@@ -21,6 +21,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .config import load_config
 
     load_config(app, config)
+    from .web import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any blueprint adds its routes
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

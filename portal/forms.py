@@ -37,7 +37,23 @@ class Form(FlaskForm):
             if _has_control(field):
                 field.errors = [*field.errors, "Remove the unusual characters from this answer"]
                 ok = False
+            if _too_big(field):
+                field.errors = [*field.errors, "Enter a smaller number"]
+                ok = False
         return ok
+
+
+# The widest whole number an INTEGER column holds (PostgreSQL's int4; SQLite fails past 2**63).
+_INT_LIMIT = 2**31 - 1
+
+
+def _too_big(field: Field) -> bool:
+    """A number no column can hold: it must never reach the database (a 500 there)."""
+    return (
+        isinstance(field, IntegerField)
+        and isinstance(field.data, int)
+        and abs(field.data) > _INT_LIMIT
+    )
 
 
 def _strip(value: object) -> object:

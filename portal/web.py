@@ -13,6 +13,7 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import func, select
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from .extensions import db
@@ -21,6 +22,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
+
+
+# The largest id an INTEGER column holds (PostgreSQL's int4; SQLite stops at 2**63 - 1).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in routes: an id no column can hold is a 404, not a database error (500)."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int = MAX_ID):  # noqa: ANN001
+        super().__init__(map, fixed_digits, min, max)
 
 
 def render(template: str, block: str | None = None, **context: Any) -> str:

@@ -258,3 +258,12 @@ def test_building_the_app_opens_no_database_connection(app_config):
     unreachable = "postgresql://nobody:nothing@127.0.0.1:1/none"
     app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": unreachable})
     assert app.test_client().get("/healthz").status_code == 503
+
+
+@pytest.mark.parametrize("bad_id", [2**31, 2**63 + 7, 10**40])
+def test_ids_no_column_can_hold_are_not_found(client, login_as, bad_id):
+    # found by tests/test_fuzz.py: such ids reached the database (500 on SQLite and PostgreSQL)
+    login_as("champion")
+    assert client.get(f"/meetings/{bad_id}").status_code == 404
+    assert client.post(f"/meetings/{bad_id}/checked").status_code in (400, 404)
+    assert client.get(f"/meetings/{2**31 - 1}").status_code == 404

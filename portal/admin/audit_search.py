@@ -50,7 +50,7 @@ def audit_query(
         raise InvalidChange("The end date must be on or after the start date", field="until")
     if start:
         statement = statement.where(AuditEvent.at >= datetime.combine(start, time(), LONDON))
-    if end:
+    if end and end < date.max:  # up to the last day there is: no upper bound at all
         statement = statement.where(
             AuditEvent.at < datetime.combine(end + timedelta(days=1), time(), LONDON)
         )

@@ -29,7 +29,7 @@ def home():
 @bp.route("/accounts")
 @role_required("admin")
 def accounts_list():
-    query = request.args.get("q", "")[:100]
+    query = request.args.get("q", "").replace("\x00", "")[:100]  # PostgreSQL refuses NUL
     role = request.args.get("role", "")
     status = request.args.get("status", "")
     page = paginate(accounts.search_users(query, role, status))

@@ -15,7 +15,7 @@ from ..accompaniment.models import AccompanimentRequest
 from ..audit import audit_view, utcnow
 from ..errors import Conflict, DomainError, InvalidChange, NotFound
 from ..meetings.models import WEEKDAYS
-from ..web import paginate, redirect_303, render, role_required
+from ..web import MAX_ID, paginate, redirect_303, render, role_required
 from . import bp, fama, picker
 from . import services as clients
 from .forms import (
@@ -286,9 +286,10 @@ def withdraw_consent(client_id: int, kind: str):
 
 def _int_or_none(value: str | None) -> int | None:
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+    return None if number is None or abs(number) > MAX_ID else number  # no id is that big
 
 
 def _picker_context(form, client: Client, now: datetime) -> dict:  # noqa: ANN001

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from ..errors import Conflict, DomainError, InvalidChange, NotAllowed, NotFound
 from ..forms import Form
 from ..meetings.models import WEEKDAYS as MEETING_DAYS
-from ..web import paginate, public, redirect_303, render, role_required
+from ..web import MAX_ID, paginate, public, redirect_303, render, role_required
 from . import bp
 from . import services as volunteers
 from .forms import (
@@ -441,8 +441,10 @@ def _meeting_add(scope: Scope):  # noqa: ANN202
         if meeting_id is None:
             return redirect_303(scope.url("meetings"))
         form.meeting_id.data = meeting_id
-    elif form.meeting_id.data is None or form.meeting_id.errors:
-        abort(404)
+    elif (
+        form.meeting_id.data is None or form.meeting_id.errors or abs(form.meeting_id.data) > MAX_ID
+    ):
+        abort(404)  # no such meeting (an id no column holds never reaches the database)
     meeting = _or_404(volunteers.get_active_meeting, form.meeting_id.data)
     if form.validate_on_submit():
         try:

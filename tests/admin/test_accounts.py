@@ -95,6 +95,17 @@ def test_search_and_filter_accounts(app, login_as, client):
     assert "No accounts match" in html
 
 
+@pytest.mark.parametrize("query", ["q=%00", "q=jamie%00", "q=%00&role=%00&status=%00"])
+def test_account_search_with_a_nul_byte_is_harmless(login_as, client, query):
+    # found by tests/test_fuzz.py: the search words reached PostgreSQL with NUL in them (500)
+    login_as("admin")
+    make_user(name="Jamie Volunteer", roles=("volunteer",), email="jamie@example.org")
+    response = client.get(f"/admin/accounts?{query}")
+    assert response.status_code == 200
+    if "jamie" in query:
+        assert "Jamie Volunteer" in response.get_data(as_text=True)
+
+
 def test_account_list_is_paginated(app, login_as, client):
     login_as("admin")
     for i in range(30):
@@ -168,6 +179,16 @@ def test_deactivate_asks_first_then_ends_every_session(app, login_as, browser):
     browser.post(f"{page}/reactivate", {"version": version}, page=page)
     assert _user(app, "leaver@example.org")[2] is True
     assert their_browser.sign_in("leaver@example.org").status_code == 303
+
+
+@pytest.mark.parametrize("version", [str(2**63), str(2**70), str(-(2**40))])
+def test_a_version_no_column_can_hold_is_refused_by_the_form(app, login_as, browser, version):
+    # found by tests/test_fuzz.py: the number reached the database (SQLite: OverflowError, 500)
+    login_as("admin")
+    target = make_user(email="stays@example.org")
+    response = browser.post(f"/admin/accounts/{target.id}/deactivate", {"version": version})
+    assert response.status_code == 200  # the confirmation page again, nothing done
+    assert _user(app, "stays@example.org")[2] is True
 
 
 def test_an_admin_cannot_deactivate_themselves(app, login_as, browser):

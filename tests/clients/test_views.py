@@ -169,6 +169,39 @@ def test_session_three_is_prefilled_when_the_volunteer_recorded_attendance(login
     assert "went to the meeting" in html
 
 
+@pytest.mark.parametrize("number", [str(2**63), str(-(2**63) - 1), str(2**31)])
+def test_the_meeting_picker_ignores_numbers_no_id_can_be(login_as, browser, client, number):
+    # found by tests/test_fuzz.py: the picker's filters reached the database (SQLite: 500)
+    keyworker = login_as("keyworker")
+    made = make_client(keyworker, last_session_kind=1)
+    url = f"/clients/{made.id}/sessions/new/2"
+    answers = {"find": "1", "meeting_fellowship": number, "meeting_day": number}
+    assert browser.post(url, answers, headers=HX).status_code == 200
+    assert browser.post(url, {**answers, "find": ""}).status_code == 200
+
+
+def test_the_meeting_picker_search_with_a_nul_byte_is_harmless(login_as, browser, client):
+    # found by tests/test_fuzz.py: the search words reached PostgreSQL with NUL in them (500)
+    keyworker = login_as("keyworker")
+    made = make_client(keyworker, last_session_kind=1)
+    make_meeting(name="Tuesday Serenity")
+    url = f"/clients/{made.id}/sessions/new/2"
+    found = browser.post(url, {"find": "1", "meeting_q": "seren\x00"}, headers=HX)
+    assert found.status_code == 200 and "Tuesday Serenity" in _html(found)
+    refused = browser.post(url, {"meeting_q": "\x00", "notes": "a\x00b"})
+    assert refused.status_code == 200 and "nhsuk-error-summary" in _html(refused)
+
+
+def test_session_three_opens_before_any_escort_outcome_is_recorded(login_as, client):
+    # found by tests/test_fuzz.py: the page read a default that is only set after an outcome
+    keyworker = login_as("keyworker")
+    made = make_client(keyworker)
+    make_request(made, state="open")
+    response = client.get(f"/clients/{made.id}/sessions/new/3")
+    assert response.status_code == 200
+    assert "The volunteer who went with" not in _html(response)
+
+
 def test_viewing_a_client_is_audited(app, login_as, client):
     keyworker = login_as("keyworker")
     made = make_client(keyworker)
