@@ -70,6 +70,8 @@ class Defaults:
     MEETING_IMPORT_MAX_BYTES = 10 * 1024 * 1024  # largest Meeting Guide feed an import accepts
     MEETING_IMPORT_URL_TIMEOUT = 20  # seconds to wait for a feed fetched from a web address
     VOLUNTEER_MIN_RECOVERY_MONTHS = 12  # time in recovery before a volunteer may escort
+    REPORT_CACHE_SECONDS = 300  # how long a worked-out report is kept (0: work it out every time)
+    PROPOSAL_CACHE_SECONDS = 120  # how long a batch proposal is kept unless its data changes
 
 
 def _coerce(name: str, value: str) -> object:

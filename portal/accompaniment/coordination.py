@@ -149,7 +149,8 @@ def fits(items: list[LoadedRequest], now: datetime) -> dict[int, bool | None]:
     live = [item for item in items if item.request.state in ("open", "offered")]
     rules = matching_rules()
     found = candidate_ids_for_many([item.facts for item in live], rules, limit=QUEUE_CHECK)
-    facts = load_volunteer_facts(sorted({v for ids in found.values() for v in ids}), now)
+    volunteer_ids = sorted({v for ids in found.values() for v in ids})
+    facts = load_volunteer_facts(volunteer_ids, now, scoring=False)  # eligibility only
     result: dict[int, bool | None] = {}
     for item in live:
         ids = found.get(item.request.id, [])
@@ -454,6 +455,8 @@ class Proposal:
     total_score: float
     method: str
     pool_size: int
+    computed_at: datetime | None = None  # when the solver worked it out ("proposed at")
+    cached: bool = False
 
 
 def proposal_requests(now: datetime, days: int = PROPOSAL_DAYS) -> list[LoadedRequest]:
@@ -470,13 +473,88 @@ def proposal_requests(now: datetime, days: int = PROPOSAL_DAYS) -> list[LoadedRe
     )
 
 
-def propose_pairings(
-    actor: User, now: datetime | None = None, days: int = PROPOSAL_DAYS, method: str = "exact"
-) -> Proposal:
-    """Every open request of the coming days assigned at once, maximising the total score."""
-    _require_champion(actor)
-    now = now or utcnow()
-    items = proposal_requests(now, days)
+PROPOSAL_CACHE = "proposals"
+PROPOSAL_CACHE_SECONDS = 120  # default for the config value PROPOSAL_CACHE_SECONDS
+
+
+@dataclass(frozen=True)
+class Solved:
+    """What the solver worked out, by id only: no names, nothing about a client.
+
+    This is what the proposal cache keeps; names, meetings and client labels are read afresh on
+    every page, so a cached proposal never shows a first name after consent to it is withdrawn.
+    """
+
+    pairs: tuple[tuple[int, int, Score], ...]  # (request id, volunteer id, score)
+    unassigned: tuple[tuple[int, tuple[Reason, ...]], ...]
+    total_score: float
+    method: str
+    pool_size: int
+
+
+def volunteer_fingerprint() -> tuple[Any, ...]:
+    """A cheap sign that anything matching reads about volunteers changed (one query).
+
+    Matching's facts (facts.load_volunteer_facts) read the volunteer's profile and status,
+    languages, vetting items, meetings they know, availability windows, time away, escorts and
+    their record (request state changes: every one writes a `request_events` row), offers
+    and conflicts of interest. The volunteers' own tables (thousands of rows) give their row
+    count (deletions), their largest id (insertions) and, where rows carry one, the latest
+    `updated_at` (edits). The big tables, request events and offers, give only their largest id,
+    read from the primary key: counting or summing them cost 70 ms at large scale. A change
+    this misses (an offer declined while its request stays offered, an availability window
+    edited in place) shows once the short lifetime ends, or at once with "Work the proposal out
+    again now"; sending judges every pair again either way.
+    """
+    from ..volunteers.models import (
+        AvailabilityWindow,
+        SafeguardingItem,
+        TimeAway,
+        VolunteerLanguage,
+        VolunteerMeeting,
+    )
+
+    def one(expression: Any) -> Any:
+        return expression.scalar_subquery()
+
+    parts = [
+        one(select(func.count(Volunteer.id))),
+        one(select(func.max(Volunteer.updated_at))),
+        one(select(func.count()).select_from(VolunteerLanguage)),
+        one(select(func.count(SafeguardingItem.id))),
+        one(select(func.max(SafeguardingItem.updated_at))),
+        one(select(func.count(VolunteerMeeting.id))),
+        one(select(func.max(VolunteerMeeting.id))),
+        one(select(func.count(AvailabilityWindow.id))),
+        one(select(func.max(AvailabilityWindow.id))),
+        one(select(func.count(TimeAway.id))),
+        one(select(func.max(TimeAway.id))),
+        one(select(func.max(RequestEvent.id))),
+        one(select(func.max(Offer.id))),
+        one(select(func.count(VolunteerClientConflict.id))),
+        one(select(func.max(VolunteerClientConflict.id))),
+    ]
+    return tuple(str(value) for value in db.session.execute(select(*parts)).one())
+
+
+def proposal_key(items: list[LoadedRequest], days: int, method: str) -> tuple[Any, ...]:
+    """Everything the proposal depends on: the requests as they stand, the rules, the pool.
+
+    Every champion sees every open request (the queue is not split between them) and the
+    solver's answer holds ids only, so the key needs no viewer.
+    """
+    rules = matching_rules()
+    return (
+        days,
+        method,
+        tuple((item.request.id, str(item.request.updated_at)) for item in items),
+        rules.min_recovery_months,
+        tuple(sorted(rules.weights.items())),
+        volunteer_fingerprint(),
+    )
+
+
+def _solve(items: list[LoadedRequest], now: datetime, method: str) -> Solved:
     rules = matching_rules()
     with gc_paused():
         facts = (
@@ -487,33 +565,81 @@ def propose_pairings(
         pool = VolunteerPool(facts.values(), rules)
         solve = assign_batch if method == "exact" else greedy_assign
         result = solve([item.facts for item in items], pool, rules)
+    return Solved(
+        tuple((pair.request.id, pair.volunteer.id, pair.score) for pair in result.pairs),
+        tuple((request_id, tuple(reasons)) for request_id, reasons in result.unassigned.items()),
+        result.total_score,
+        result.method,
+        pool.size,
+    )
+
+
+def propose_pairings(
+    actor: User,
+    now: datetime | None = None,
+    days: int = PROPOSAL_DAYS,
+    method: str = "exact",
+    refresh: bool = False,
+) -> Proposal:
+    """Every open request of the coming days assigned at once, maximising the total score.
+
+    The solver's answer is kept for a short while (config PROPOSAL_CACHE_SECONDS) under a key
+    that changes whenever the requests, the rules or anything read about volunteers changes; a
+    kept answer is only ever a suggestion, as sending judges every pair again.
+    """
+    from ..cache import app_cache, cache_seconds
+
+    _require_champion(actor)
+    now = now or utcnow()
+    items = proposal_requests(now, days)
+    ttl = cache_seconds("PROPOSAL_CACHE_SECONDS", PROPOSAL_CACHE_SECONDS)
+    found = app_cache(PROPOSAL_CACHE, size=8).get_or_compute(
+        proposal_key(items, days, method),
+        ttl,
+        lambda: _solve(items, now, method),
+        refresh=refresh,
+    )
+    solved: Solved = found.value
     by_id = {item.request.id: item for item in items}
     people = (
         {
             row.id: row
             for row in db.session.execute(
                 select(Volunteer.id, Volunteer.preferred_name, Volunteer.phone_only).where(
-                    Volunteer.id.in_([pair.volunteer.id for pair in result.pairs])
+                    Volunteer.id.in_([volunteer_id for _r, volunteer_id, _s in solved.pairs])
                 )
             )
         }
-        if result.pairs
+        if solved.pairs
         else {}
     )
     rows = [
         ProposalRow(
-            by_id[pair.request.id],
-            pair.volunteer.id,
-            people[pair.volunteer.id].preferred_name,
-            people[pair.volunteer.id].phone_only,
-            pair.score,
+            by_id[request_id],
+            volunteer_id,
+            people[volunteer_id].preferred_name,
+            people[volunteer_id].phone_only,
+            score,
         )
-        for pair in result.pairs
+        for request_id, volunteer_id, score in solved.pairs
+        if request_id in by_id and volunteer_id in people
     ]
     rows.sort(key=lambda row: (row.item.request.starts_at, row.item.request.id))
-    unpaired = [(by_id[request_id], reasons) for request_id, reasons in result.unassigned.items()]
+    unpaired = [
+        (by_id[request_id], list(reasons))
+        for request_id, reasons in solved.unassigned
+        if request_id in by_id
+    ]
     unpaired.sort(key=lambda pair: (pair[0].request.starts_at, pair[0].request.id))
-    return Proposal(rows, unpaired, result.total_score, result.method, pool.size)
+    return Proposal(
+        rows,
+        unpaired,
+        solved.total_score,
+        solved.method,
+        solved.pool_size,
+        computed_at=found.computed_at,
+        cached=found.hit,
+    )
 
 
 def parse_pairs(values: list[str]) -> list[tuple[int, int]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, flash, request, url_for
 from flask_login import current_user
 
@@ -22,8 +24,12 @@ def _me():  # noqa: ANN202
     return current_user._get_current_object()
 
 
+# PostgreSQL refuses NUL in text, and no filter value holds control characters.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _arg(name: str, limit: int = 100) -> str:
-    return (request.args.get(name) or "").strip()[:limit]
+    return _CONTROL.sub("", request.args.get(name) or "").strip()[:limit]
 
 
 def _conflict_page(error: Conflict):  # noqa: ANN202
@@ -303,7 +309,7 @@ def proposals():
         for line in result.skipped[:20]:
             flash(f"Not sent: {line}", "error")
         return redirect_303(url_for("accompaniment.queue"))
-    proposal = champion.propose_pairings(_me())
+    proposal = champion.propose_pairings(_me(), refresh=bool(request.args.get("refresh")))
     return render("accompaniment/proposals.html", proposal=proposal, form=form)
 
 

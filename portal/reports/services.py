@@ -639,8 +639,60 @@ def build_report(r: DateRange) -> Report:
     return Report(r, {table.key: table for table in tables})
 
 
+REPORT_CACHE = "reports"
+REPORT_CACHE_SECONDS = 300  # default for the config value REPORT_CACHE_SECONDS
+
+
+def report_fingerprint() -> tuple[Any, ...]:
+    """A cheap sign that the data behind the reports changed (one query on primary keys).
+
+    Every change of a request's state writes a `request_events` row (outcomes are recorded with
+    the move to completed), and new requests, FAMA sessions and clients get new ids: the largest
+    ids, read from the primary keys (counting the tables cost 40 ms at large scale). Changes these
+    miss (a meeting's area, a client's FAMA outcome, a volunteer approved, rows removed by
+    retention) show once the cache's lifetime ends, or at once with "Work the figures out again".
+    """
+    parts = [
+        select(func.max(RequestEvent.id)).scalar_subquery(),
+        select(func.max(AR.id)).scalar_subquery(),
+        select(func.max(FS.id)).scalar_subquery(),
+        select(func.max(Client.id)).scalar_subquery(),
+    ]
+    return tuple(db.session.execute(select(*parts)).one())
+
+
+@dataclass(frozen=True)
+class CachedReport:
+    report: Report
+    computed_at: datetime
+    hit: bool
+
+
+def cached_report(r: DateRange, refresh: bool = False) -> CachedReport:
+    """The report for the period, worked out at most once per lifetime while nothing changes.
+
+    The key is everything that changes the answer: the period and the data fingerprint. Every
+    viewer allowed to open the reports (champions and admins) sees the same figures, and they are
+    counts, never names, so the cache is shared between them. The CSV downloads read the same
+    entry, so they carry the page's numbers (suppressed as they are written).
+    """
+    from ..cache import app_cache, cache_seconds
+
+    ttl = cache_seconds("REPORT_CACHE_SECONDS", REPORT_CACHE_SECONDS)
+    key = (r.start, r.end, report_fingerprint())
+    found = app_cache(REPORT_CACHE, size=16).get_or_compute(
+        key, ttl, lambda: build_report(r), refresh=refresh
+    )
+    return CachedReport(found.value, found.computed_at, found.hit)
+
+
 def report_table(key: str, r: DateRange) -> Table | None:
     """One table of the report, for its CSV download (None for a key there is no table for)."""
+    return cached_report(r).report.tables.get(key)
+
+
+def build_report_table(key: str, r: DateRange) -> Table | None:
+    """One table worked out on its own, without the cache."""
     builders = {
         "requests-by-week": lambda: weekly_requests(r)[0],
         "matching": lambda: weekly_requests(r)[1],

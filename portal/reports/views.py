@@ -8,7 +8,7 @@ from ..web import render, role_required
 from . import bp
 from .charts import report_charts
 from .forms import RangeForm
-from .services import build_report, report_table
+from .services import cached_report, report_table
 from .tables import table_csv
 
 
@@ -16,9 +16,21 @@ from .tables import table_csv
 @role_required("champion", "admin")
 def index():
     form = RangeForm(request.args)
-    report = build_report(form.range) if form.validate() else None
+    found = (
+        cached_report(form.range, refresh=bool(request.args.get("refresh")))
+        if form.validate()
+        else None
+    )
+    report = found.report if found else None
     charts = report_charts(report) if report else {}
-    return render("reports/index.html", block="results", form=form, report=report, charts=charts)
+    return render(
+        "reports/index.html",
+        block="results",
+        form=form,
+        report=report,
+        charts=charts,
+        computed_at=found.computed_at if found else None,
+    )
 
 
 @bp.route("/<key>.csv")

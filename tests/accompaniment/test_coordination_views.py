@@ -69,6 +69,7 @@ def test_the_queue_filters_and_marks_urgent_and_no_one_fits(login_as, client):
         "fellowship=-1",
         "fellowship=99999999999",
         "state=%00",
+        "area=%00",  # found by tests/test_fuzz.py: NUL reached PostgreSQL (500)
         "area=" + "x" * 500,
         "page=-3",
         "page=abc",
