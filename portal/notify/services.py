@@ -7,9 +7,10 @@ import smtplib
 import ssl
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from functools import cache
 
 from flask import Flask, current_app, g, render_template
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Integer, Select, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.wrappers import Response
@@ -232,15 +233,21 @@ def _portal_link(link: str | None) -> str:
     return "http://127.0.0.1:5000" + path
 
 
-def unread_count(user_id: int) -> int:
+@cache
+def _unread_statement() -> Select:
+    """Built once (the header asks on every page): SQLAlchemy's cache key stays memoized."""
     return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        select(func.count())
+        .select_from(Notification)
+        .where(
+            Notification.user_id == bindparam("user_id", type_=Integer),
+            Notification.read_at.is_(None),
         )
-        or 0
     )
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(_unread_statement(), {"user_id": user_id}) or 0
 
 
 def inbox_query(user_id: int):  # noqa: ANN201
