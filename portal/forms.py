@@ -56,6 +56,14 @@ def _too_big(field: Field) -> bool:
     )
 
 
+def without_control(text: str) -> str:
+    """Text with every control character removed, for search words that are never refused."""
+    return _ANY_CONTROL.sub("", text)
+
+
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 

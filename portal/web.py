@@ -17,6 +17,7 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from .extensions import db
+from .forms import without_control
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +34,12 @@ class IdConverter(IntegerConverter):
 
     def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int = MAX_ID):  # noqa: ANN001
         super().__init__(map, fixed_digits, min, max)
+
+
+def query_text(name: str, limit: int = 100) -> str:
+    """A search or filter word from the query string: trimmed, at most `limit` characters, and
+    without control characters (PostgreSQL refuses NUL in text; nobody types the others)."""
+    return without_control(request.args.get(name) or "").strip()[:limit]
 
 
 def render(template: str, block: str | None = None, **context: Any) -> str:

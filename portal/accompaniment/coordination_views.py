@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import abort, flash, request, url_for
 from flask_login import current_user
 
 from ..errors import Conflict, InvalidChange, NotAllowed, NotFound
-from ..web import redirect_303, render, role_required
+from ..web import query_text, redirect_303, render, role_required
 from . import bp
 from . import coordination as champion
 from . import offers as offering
@@ -22,14 +20,6 @@ CHAMPION = "champion"
 
 def _me():  # noqa: ANN202
     return current_user._get_current_object()
-
-
-# PostgreSQL refuses NUL in text, and no filter value holds control characters.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _arg(name: str, limit: int = 100) -> str:
-    return _CONTROL.sub("", request.args.get(name) or "").strip()[:limit]
 
 
 def _conflict_page(error: Conflict):  # noqa: ANN202
@@ -61,10 +51,10 @@ def requests_waiting() -> dict[str, int]:
 @role_required(CHAMPION)
 def queue():
     fellowship = request.args.get("fellowship", type=int)
-    state = _arg("state", 10)
+    state = query_text("state", 10)
     filters = champion.QueueFilters(
         fellowship_id=fellowship if fellowship and 0 < fellowship < 10**9 else None,
-        area=_arg("area"),
+        area=query_text("area"),
         state=state if state in champion.QUEUE_STATES else "live",
     )
     page, rows = champion.queue(filters, _me())

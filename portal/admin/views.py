@@ -4,7 +4,7 @@ from flask_login import current_user
 from ..auth import services as accounts
 from ..auth.models import ROLES
 from ..errors import Conflict, InvalidChange, NotFound
-from ..web import paginate, redirect_303, render, role_required
+from ..web import paginate, query_text, redirect_303, render, role_required
 from . import bp
 from .forms import InviteForm, RolesForm, VersionedActionForm
 
@@ -29,7 +29,7 @@ def home():
 @bp.route("/accounts")
 @role_required("admin")
 def accounts_list():
-    query = request.args.get("q", "").replace("\x00", "")[:100]  # PostgreSQL refuses NUL
+    query = query_text("q")
     role = request.args.get("role", "")
     status = request.args.get("status", "")
     page = paginate(accounts.search_users(query, role, status))

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from ..audit import utcnow
 from ..errors import InvalidChange
 from ..extensions import db
+from ..forms import without_control
 from ..meetings.models import Fellowship, Meeting
 from ..meetings.occurrences import LONDON, at_local, is_occurrence, next_occurrences
 
@@ -19,7 +20,6 @@ MAX_DAYS_AHEAD = 84  # furthest date a commitment or request may be for
 PICKER_LIMIT = 10  # meetings listed after a search
 SUGGESTED_LIMIT = 5  # meetings suggested before any search
 _CHOICE = re.compile(r"^(\d{1,9})@(\d{4}-\d{2}-\d{2})$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def search_meetings(
 ) -> list[Meeting]:
     """Active meetings matching the words (name, area, venue, postcode), fellowship and day."""
     statement = select(Meeting).where(Meeting.active.is_(True))
-    words = _CONTROL.sub("", query).strip()[:100]  # PostgreSQL refuses NUL in text
+    words = without_control(query).strip()[:100]  # PostgreSQL refuses NUL in text
     if words:
         like = words.lower()
         statement = statement.where(
