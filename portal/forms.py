@@ -44,7 +44,7 @@ class Form(FlaskForm):
 
 
 # The widest whole number an INTEGER column holds (PostgreSQL's int4; SQLite fails past 2**63).
-_INT_LIMIT = 2**31 - 1
+MAX_INT = 2**31 - 1
 
 
 def _too_big(field: Field) -> bool:
@@ -52,7 +52,7 @@ def _too_big(field: Field) -> bool:
     return (
         isinstance(field, IntegerField)
         and isinstance(field.data, int)
-        and abs(field.data) > _INT_LIMIT
+        and abs(field.data) > MAX_INT
     )
 
 

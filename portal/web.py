@@ -17,7 +17,7 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from .extensions import db
-from .forms import without_control
+from .forms import MAX_INT, without_control
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,8 +25,7 @@ PUBLIC = "public"
 SIGNED_IN = "signed_in"
 
 
-# The largest id an INTEGER column holds (PostgreSQL's int4; SQLite stops at 2**63 - 1).
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_INT  # ids are INTEGER columns
 
 
 class IdConverter(IntegerConverter):
