@@ -7,7 +7,7 @@ sees the same data) and one signed-in keyworker. Each page is requested through 
 client; the time is measured around the call, so it is the app's own time (routing, session,
 queries, rendering) without a network or a web server. A /healthz request is timed in the same
 run as a floor, because machines here drift by ±40 % between runs (see PERFORMANCE.md).
-Queries are counted with a SQLAlchemy before_cursor_execute listener.
+Queries are counted with tests/querycount.py, as the tests count them.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, insert, select, text  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.meetings.models import Fellowship, Meeting  # noqa: E402
+from tests.querycount import queries_per_request  # noqa: E402
 
 PASSWORD = "benchmark passphrase for meetings"  # noqa: S105  (a throwaway database)
 AREAS = ("Town centre", "Riverside", "Northgate", "Eastfield", "Hollins Park", "Westbury", "Oakley")
@@ -127,23 +128,6 @@ def timed(client, path: str, requests: int, headers: dict | None = None) -> list
     return times
 
 
-def count_queries(app, client, path: str) -> int:  # noqa: ANN001
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def listener(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    client.get(path)
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(seen)
-
-
 def query_plan(app, path: str) -> list[str]:
     """SQLite's plan for the page's main query, to see which index it uses."""
     from werkzeug.datastructures import MultiDict
@@ -208,10 +192,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         app = build(options.small, Path(folder))
         client = sign_in(app)
-        small_counts = {name: count_queries(app, client, path) for name, path in PAGES.items()}
+        small_counts = {
+            name: queries_per_request(app, client, path) for name, path in PAGES.items()
+        }
         with app.app_context():
             add_meetings(options.meetings - options.small, options.small)
-        large_counts = {name: count_queries(app, client, path) for name, path in PAGES.items()}
+        large_counts = {
+            name: queries_per_request(app, client, path) for name, path in PAGES.items()
+        }
 
         print(f"Meetings search, {options.meetings} meetings, {options.requests} requests each")
         floor = timed(client, "/healthz", options.requests)

@@ -10,8 +10,8 @@ history is added (seeded, so every run sees the same): clients, FAMA sessions, r
 over the last 52 weeks with their state-change events, and volunteers who went, and the page is
 timed again: the default twelve weeks (about a quarter of the requests) and a whole year (all
 of them). /healthz is timed in the same run as a floor, because machines here drift by ±40 %
-between runs (see shared/PERFORMANCE.md). Queries are counted with a SQLAlchemy
-before_cursor_execute listener.
+between runs (see shared/PERFORMANCE.md). Queries are counted with tests/querycount.py, as the
+tests count them.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.accompaniment.models import AccompanimentRequest, RequestEvent  # noqa: E402
@@ -38,6 +38,7 @@ from portal.extensions import db  # noqa: E402
 from portal.meetings.models import Meeting  # noqa: E402
 from portal.meetings.occurrences import LONDON, at_local  # noqa: E402
 from portal.volunteers.models import Volunteer  # noqa: E402
+from tests.querycount import queries_per_request  # noqa: E402
 
 CHAMPION = ("champion@demo.example.org", "demo champion meadow kettle")
 
@@ -53,6 +54,7 @@ def build(folder: Path):  # noqa: ANN201
             "INSTANCE_PATH": str(folder / "instance"),
             "SECRET_KEY": "benchmark-only",
             "SERVER_NAME": "portal.test",
+            "REPORT_CACHE_SECONDS": 0,  # time the work itself, not a kept answer
         }
     )
     with app.app_context():
@@ -238,23 +240,6 @@ def timed(client, path: str, runs: int) -> list[float]:  # noqa: ANN001
     return times
 
 
-def count_queries(app, client, path: str) -> int:  # noqa: ANN001
-    with app.app_context():
-        engine = db.engine
-    seen: list[str] = []
-
-    def listener(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    client.get(path)
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        client.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(seen)
-
-
 def summary(times: list[float]) -> str:
     ordered = sorted(times)
     p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
@@ -291,7 +276,7 @@ def main() -> None:
                 print(f"(added {options.requests} synthetic requests in {took:.1f} s)\n")
             floor = timed(client, "/healthz", options.runs)
             results[size] = {
-                name: (timed(client, path, options.runs), count_queries(app, client, path))
+                name: (timed(client, path, options.runs), queries_per_request(app, client, path))
                 for name, path in pages.items()
             }
             print(f"{requests_in(app)} requests in the database ({size}); {options.runs} runs each")

@@ -27,3 +27,11 @@ def count_queries(app: Flask) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def queries_per_request(app: Flask, client, path: str) -> int:  # noqa: ANN001
+    """Statements one GET of `path` sends, after a first GET has warmed the caches."""
+    client.get(path)
+    with count_queries(app) as statements:
+        client.get(path)
+    return len(statements)
