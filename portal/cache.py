@@ -112,6 +112,6 @@ def clear_caches(app: Flask | None = None) -> None:
         cache.clear()
 
 
-def cache_seconds(setting: str, default: float) -> float:
+def cache_seconds(setting: str) -> float:
     """A cache lifetime from the app's config (0 turns that cache off)."""
-    return float(current_app.config.get(setting, default))
+    return float(current_app.config[setting])

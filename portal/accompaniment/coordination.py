@@ -474,7 +474,6 @@ def proposal_requests(now: datetime, days: int = PROPOSAL_DAYS) -> list[LoadedRe
 
 
 PROPOSAL_CACHE = "proposals"
-PROPOSAL_CACHE_SECONDS = 120  # default for the config value PROPOSAL_CACHE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -592,7 +591,7 @@ def propose_pairings(
     _require_champion(actor)
     now = now or utcnow()
     items = proposal_requests(now, days)
-    ttl = cache_seconds("PROPOSAL_CACHE_SECONDS", PROPOSAL_CACHE_SECONDS)
+    ttl = cache_seconds("PROPOSAL_CACHE_SECONDS")
     found = app_cache(PROPOSAL_CACHE, size=8).get_or_compute(
         proposal_key(items, days, method),
         ttl,

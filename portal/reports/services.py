@@ -640,7 +640,6 @@ def build_report(r: DateRange) -> Report:
 
 
 REPORT_CACHE = "reports"
-REPORT_CACHE_SECONDS = 300  # default for the config value REPORT_CACHE_SECONDS
 
 
 def report_fingerprint() -> tuple[Any, ...]:
@@ -678,7 +677,7 @@ def cached_report(r: DateRange, refresh: bool = False) -> CachedReport:
     """
     from ..cache import app_cache, cache_seconds
 
-    ttl = cache_seconds("REPORT_CACHE_SECONDS", REPORT_CACHE_SECONDS)
+    ttl = cache_seconds("REPORT_CACHE_SECONDS")
     key = (r.start, r.end, report_fingerprint())
     found = app_cache(REPORT_CACHE, size=16).get_or_compute(
         key, ttl, lambda: build_report(r), refresh=refresh
