@@ -115,10 +115,16 @@ def _env(url: str, **extra: str) -> dict[str, str]:
     return env
 
 
+def launch(program: str, *args: str) -> list[str]:
+    """The command line of one of the environment's programs. The suite replaces it, so that
+    the processes it starts keep the test's clock."""
+    return [str(VENV_BIN / program), *args]
+
+
 def flask_cli(url: str, *args: str, timeout: float = 120, **extra: str) -> str:
     """Run `flask --app portal ARGS` against `url`; returns its output, raises on failure."""
     done = subprocess.run(  # noqa: S603  (our own executables, fixed arguments)
-        [str(VENV_BIN / "flask"), "--app", "portal", *args],
+        launch("flask", "--app", "portal", *args),
         cwd=ROOT,
         env=_env(url, **extra),
         capture_output=True,
@@ -715,7 +721,7 @@ class Gunicorn:
     def start(self, timeout: float = 60) -> None:
         self.handles = [self.stdout.open("w"), self.stderr.open("w")]
         self.process = subprocess.Popen(  # noqa: S603
-            [str(VENV_BIN / "gunicorn"), "-c", str(self.config), "wsgi:app"],
+            launch("gunicorn", "-c", str(self.config), "wsgi:app"),
             cwd=ROOT,
             env=self.env,
             stdout=self.handles[0],
@@ -785,7 +791,7 @@ class MailWorker:
         self.runs += 1
         with self.log.open("a") as handle:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(  # noqa: S603
-                [str(VENV_BIN / "flask"), "--app", "portal", "worker", "--interval", "0.5"],
+                launch("flask", "--app", "portal", "worker", "--interval", "0.5"),
                 cwd=ROOT,
                 env=self.env,
                 stdout=handle,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import StrictUndefined
@@ -16,10 +17,25 @@ from portal import create_app
 from portal.extensions import db
 
 from . import factories
+from .clock import TEST_NOW
 from .databases import PostgresTemplate, SQLiteTemplate, postgres_url
 from .factories import PASSWORD, make_user
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_clock() -> Iterator[time_machine.Traveller]:
+    """Nothing in the suite, fixtures of any scope included, sees the real date."""
+    with time_machine.travel(TEST_NOW, tick=True) as coordinates:
+        yield coordinates
+
+
+@pytest.fixture(autouse=True)
+def clock(session_clock: time_machine.Traveller) -> Iterator[time_machine.Traveller]:
+    """Each test starts at TEST_NOW; move it with `clock.move_to(...)` or `clock.shift(...)`."""
+    with time_machine.travel(TEST_NOW, tick=True) as coordinates:
+        yield coordinates
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from portal.auth.models import SignInFailure
 from portal.extensions import db
 
+from .clock import for_children
+
 pytestmark = pytest.mark.slow
 
 WORKERS = 4
@@ -46,7 +48,7 @@ def _hammer(config: dict, worker: int) -> list[int]:
 def test_concurrent_writers_all_succeed(app, app_config):
     config = {**app_config, "THROTTLE_ADDRESS_LIMIT": 10_000}
     context = multiprocessing.get_context("spawn")
-    with context.Pool(WORKERS) as pool:
+    with context.Pool(WORKERS, **for_children()) as pool:
         results = pool.starmap(_hammer, [(config, worker) for worker in range(WORKERS)])
     statuses = [status for result in results for status in result]
     assert statuses == [200] * (WORKERS * REQUESTS)

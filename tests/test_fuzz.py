@@ -209,7 +209,10 @@ def build_world(app: Flask) -> tuple[dict[str, object], dict[str, list[str]]]:
         "auth.accept_invitation": [f"/invitation/{invite}", "/invitation/not-a-token"],
         "auth.reset_password": [f"/password/reset/{reset}", "/password/reset/not-a-token"],
         # seeds for pages reached through a search or filter the crawl does not choose
+        # the offered request first: its page holds the withdraw, record-answer and conflict
+        # forms, and which requests the queue lists first depends on the day
         "accompaniment.coordinate": [
+            f"/requests/{offered_request.id}/coordinate",
             f"/requests/{escort.id}/coordinate",
             f"/requests/{open_request.id}/coordinate",
         ],

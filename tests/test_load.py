@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from .clock import command
 from .databases import postgres_url
 
 pytestmark = pytest.mark.slow
@@ -33,6 +34,7 @@ def _load_module():  # noqa: ANN202
 
 def test_load_with_worker_kills_passes_every_check(database_url: str, tmp_path: Path) -> None:
     load = _load_module()
+    load.launch = command  # gunicorn and the mail worker run at the test's time, not the real one
     started = time.monotonic()
     plan = load.populate(database_url, tmp_path, 20, 20261127, demo_command=False)
     print(f"demo and seeding {time.monotonic() - started:.1f} s")

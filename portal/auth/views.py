@@ -50,7 +50,9 @@ def load_user(user_id: str) -> User | None:
 def _start_session(user: User) -> None:
     session.clear()  # a fresh session: no pre-sign-in keys, a new CSRF secret
     login_user(user)
-    session.permanent = True
+    # A browser-session cookie: the server ends sessions itself (idle and absolute limits in
+    # security.py), so a phone whose clock is wrong cannot throw the cookie away early.
+    session.permanent = False
     session["started_at"] = session["seen_at"] = time.time()
 
 

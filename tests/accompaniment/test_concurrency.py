@@ -23,6 +23,7 @@ from portal.accompaniment.models import (
 )
 from portal.extensions import db
 
+from ..clock import for_children
 from ..factories import PASSWORD, make_attendance, make_meeting
 from .scene import add_request, fresh, scene
 from .test_offers import _on, _same_week_day
@@ -55,7 +56,7 @@ def _race(config: dict, jobs: list[tuple[str, int]]) -> list[tuple[int, int, str
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager:
         barrier = manager.Barrier(len(jobs))
-        with context.Pool(len(jobs)) as pool:
+        with context.Pool(len(jobs), **for_children()) as pool:
             return pool.starmap(
                 _accept, [(config, email, offer_id, barrier) for email, offer_id in jobs]
             )

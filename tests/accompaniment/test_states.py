@@ -18,6 +18,7 @@ from portal.errors import Conflict, InvalidChange, NotFound
 from portal.extensions import db
 from portal.meetings.occurrences import LONDON
 
+from ..clock import following
 from ..factories import make_client, make_meeting, make_request, make_user
 
 PAIRS = [(a, b) for a in STATES for b in STATES]
@@ -167,7 +168,9 @@ def test_separate_processes_racing_end_in_one_clear_state(app, database_url):
     barrier = context.Barrier(2)
     results = context.Queue()
     workers = [
-        context.Process(target=_race, args=(database_url, made.id, state, barrier, results))
+        context.Process(
+            target=following(_race), args=(database_url, made.id, state, barrier, results)
+        )
         for state in ("offered", "cancelled")
     ]
     for worker in workers:

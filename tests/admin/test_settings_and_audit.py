@@ -15,6 +15,7 @@ from portal.audit import AuditEvent
 from portal.extensions import db
 from portal.settings import SETTINGS, get_setting
 
+from ..clock import for_children
 from ..factories import make_user
 
 
@@ -23,7 +24,7 @@ def _settings_data(**changes) -> dict:
         "service_name": "Peer accompaniment",
         "emergency_number": "999",
         "on_call_number": "",
-        **{name: spec.default for name, spec in SETTINGS.items() if spec.kind == "int"},
+        **{name: spec.default for name, spec in SETTINGS.items() if spec.kind in ("int", "time")},
         "stale_meeting_days": 90,
         "min_recovery_months": 12,
     }
@@ -146,7 +147,7 @@ def test_backup_while_writes_go_on_then_restore(app, app_config, runner, tmp_pat
         path = db.engine.url.database
     make_user(email="kept@example.org")
     context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
+    with context.Pool(1, **for_children()) as pool:
         pending = pool.apply_async(_writer, (path, 3.0))
         time.sleep(0.5)
         target = tmp_path / "backup" / "copy.sqlite3"

@@ -15,6 +15,7 @@ from portal.auth.passwords import password_problem, verify_password
 from portal.extensions import db
 from portal.notify.services import deliver_due
 
+from ..clock import TEST_NOW
 from ..factories import PASSWORD, make_user
 
 
@@ -198,7 +199,9 @@ def _fail(browser, email: str, times: int, app=None) -> list:
     return [browser.sign_in(email, "definitely the wrong one") for _ in range(times)]
 
 
-def test_repeated_failures_are_slowed_then_refused_with_the_same_message(app, browser):
+def test_repeated_failures_are_slowed_then_refused_with_the_same_message(app, browser, clock):
+    # the clock stands still: on a busy machine the 2-second wait could pass between two tries
+    clock.move_to(TEST_NOW, tick=False)
     make_user(email="target@example.org")
     _fail(browser, "target@example.org", 3)
     # the right password is now refused for a while, with a message that does not confirm it
@@ -209,9 +212,10 @@ def test_repeated_failures_are_slowed_then_refused_with_the_same_message(app, br
     assert "Too many attempts" in unknown.get_data(as_text=True)
 
 
-def test_throttle_is_kept_in_the_database_for_every_worker(app, browser):
+def test_throttle_is_kept_in_the_database_for_every_worker(app, browser, clock):
     from ..conftest import Browserless
 
+    clock.move_to(TEST_NOW, tick=False)
     make_user(email="target@example.org")
     _fail(browser, "target@example.org", 3)
     other_worker = Browserless(app.test_client())  # another client, same database
@@ -223,7 +227,8 @@ def test_throttle_is_kept_in_the_database_for_every_worker(app, browser):
     assert count == 3
 
 
-def test_the_wait_is_short_so_a_real_user_is_not_locked_out_for_long(app, browser):
+def test_the_wait_is_short_so_a_real_user_is_not_locked_out_for_long(app, browser, clock):
+    clock.move_to(TEST_NOW, tick=False)
     make_user(email="target@example.org")
     _fail(browser, "target@example.org", 3)
     with app.app_context():
@@ -234,7 +239,8 @@ def test_the_wait_is_short_so_a_real_user_is_not_locked_out_for_long(app, browse
     assert browser.sign_in("target@example.org").status_code == 303
 
 
-def test_one_address_hammering_many_accounts_is_refused(app, browser):
+def test_one_address_hammering_many_accounts_is_refused(app, browser, clock):
+    clock.move_to(TEST_NOW, tick=False)
     app.config["THROTTLE_ADDRESS_LIMIT"] = 5
     make_user(email="real@example.org")
     for i in range(5):

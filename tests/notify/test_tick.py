@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.notify.jobs import run_tick
 from portal.notify.models import Notification, OutboxMessage
 
+from ..clock import for_children
 from ..factories import (
     make_client,
     make_meeting,
@@ -119,7 +120,7 @@ def test_ticks_running_at_the_same_time_send_each_message_once(app, app_config):
     ]
     now = min(_starts(app, r.id) for r in requests) - timedelta(hours=10)
     context = multiprocessing.get_context("spawn")
-    with context.Pool(3) as pool:
+    with context.Pool(3, **for_children()) as pool:
         pool.starmap(_tick_in_process, [(app_config, now.isoformat())] * 3)
     assert _count(app, kind="request_unfilled") == len(champions) * len(requests)
 

@@ -12,7 +12,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -27,6 +26,7 @@ from portal.extensions import db
 from portal.notify.models import OutboxMessage
 from portal.notify.services import message_id, notify_user
 
+from ..clock import command
 from ..factories import make_user
 from ..mail import _Collector
 
@@ -95,7 +95,7 @@ def _start_worker(database_url: str, port: int) -> subprocess.Popen:
         "MAIL_CLAIM_SECONDS": "1",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "portal", "worker", "--interval", "0.2"],
+        command("flask", "--app", "portal", "worker", "--interval", "0.2"),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

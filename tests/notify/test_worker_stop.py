@@ -12,7 +12,6 @@ import email.policy
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -23,6 +22,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.notify.models import OutboxMessage
+
+from ..clock import command
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +59,7 @@ def _worker(database_url: str, port: int, *extra: str) -> subprocess.Popen:
         "MAIL_CLAIM_SECONDS": "1",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "portal", "worker", "--interval", "0.2", *extra],
+        command("flask", "--app", "portal", "worker", "--interval", "0.2", *extra),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

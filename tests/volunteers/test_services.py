@@ -23,6 +23,7 @@ from portal.volunteers.models import (
 )
 
 from .. import factories
+from ..clock import for_children
 from ..querycount import count_queries
 from .conftest import make_meeting
 
@@ -190,7 +191,7 @@ def test_concurrent_status_changes_cannot_both_win(app, app_config):
     volunteer = factories.make_volunteer()
     targets = ["approved", "withdrawn", "approved", "withdrawn"]
     context = multiprocessing.get_context("spawn")
-    with context.Pool(len(targets)) as pool:
+    with context.Pool(len(targets), **for_children()) as pool:
         results = pool.starmap(
             _race, [(app_config, volunteer.id, champion.id, to) for to in targets]
         )
