@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from portal.cache import clear_caches
 from portal.demo import DEMO_ACCOUNTS, build_demo
@@ -66,6 +66,24 @@ def _one(app: Flask, sql: str, **params: object):  # noqa: ANN202
         return db.session.execute(text(sql), params).one()
 
 
+def _live_request_with_most_candidates(app: Flask):  # noqa: ANN202
+    """An open or offered request still to come (by the app's clock, not the database's)."""
+    from portal.accompaniment.models import AccompanimentRequest as R
+    from portal.audit import utcnow
+    from portal.volunteers.models import VolunteerMeeting as VM
+
+    candidates = (
+        select(func.count()).where(VM.meeting_id == R.meeting_id).correlate(R).scalar_subquery()
+    )
+    with app.app_context():
+        return db.session.execute(
+            select(R.id, R.client_id, R.meeting_id)
+            .where(R.state.in_(("open", "offered")), R.starts_at > utcnow())
+            .order_by(candidates.desc(), R.starts_at)
+            .limit(1)
+        ).one()
+
+
 def _scene(app: Flask) -> SimpleNamespace:
     """The demo rows the pages and the extra data hang off."""
     kw = _one(app, "SELECT id FROM users WHERE email = :e", e=_account("keyworker").email).id
@@ -74,13 +92,7 @@ def _scene(app: Flask) -> SimpleNamespace:
         "SELECT v.id FROM volunteers v JOIN users u ON u.id = v.user_id WHERE u.email = :e",
         e=_account("volunteer").email,
     )
-    request = _one(
-        app,
-        "SELECT r.id, r.client_id, r.meeting_id FROM accompaniment_requests r "
-        "WHERE state IN ('open', 'offered') AND starts_at > CURRENT_TIMESTAMP ORDER BY "
-        "(SELECT count(*) FROM volunteer_meetings m WHERE m.meeting_id = r.meeting_id) DESC, "
-        "starts_at LIMIT 1",
-    )
+    request = _live_request_with_most_candidates(app)
     client = _one(
         app,
         "SELECT c.id FROM clients c LEFT JOIN accompaniment_requests r ON r.client_id = c.id "

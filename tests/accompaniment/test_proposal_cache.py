@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from portal.accompaniment.coordination import PROPOSAL_CACHE
 from portal.accompaniment.models import Offer
+from portal.audit import utcnow
 from portal.cache import app_cache
 from portal.extensions import db
+from portal.volunteers.models import Volunteer
 
 from ..factories import make_window
 from .scene import add_request, scene
@@ -54,9 +56,7 @@ def test_a_new_request_or_a_volunteer_change_works_it_out_again(app, login_as, c
     client.get("/requests/proposals")
     assert (cache.hits, cache.misses) == (0, 3)
     with app.app_context():
-        db.session.execute(
-            text("UPDATE volunteers SET status = 'paused', updated_at = CURRENT_TIMESTAMP")
-        )
+        db.session.execute(update(Volunteer).values(status="paused", updated_at=utcnow()))
         db.session.commit()
     page = _html(client.get("/requests/proposals"))
     assert (cache.hits, cache.misses) == (0, 4)
