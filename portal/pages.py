@@ -1,4 +1,5 @@
-"""Error pages in the site's own style, the template context, and htmx-aware CSRF failures."""
+"""Error pages in the site's own style (domain errors included), the template context, and
+htmx-aware CSRF failures."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .errors import Conflict, DomainError
 from .extensions import db
 from .web import render
 
@@ -85,6 +87,15 @@ def init_pages(app: Flask) -> None:
         if error.code is None or error.code < 400:
             return error
         return _error_page(error.code)
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        """A service's refusal no view caught: its own page and status, never a 500."""
+        db.session.rollback()
+        if isinstance(error, Conflict):
+            return _error_page(409, "This changed while you were looking", error.message)
+        # 404 and 403 keep the standard wording: a 404 must not say more than any unknown address.
+        return _error_page(error.status, body=error.message if error.status == 400 else None)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

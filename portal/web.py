@@ -1,4 +1,5 @@
-"""View helpers: page-or-fragment rendering, redirects, access markers, safe `next`, pages."""
+"""View helpers: page-or-fragment rendering, redirects, access markers, safe `next`, pages,
+the current user and domain errors shown by their form field."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
+from .errors import DomainError
 from .extensions import db
 from .forms import MAX_INT, without_control
 
@@ -50,6 +52,21 @@ def render(template: str, block: str | None = None, **context: Any) -> str:
     ):
         return render_block(template, block, **context)
     return render_template(template, **context)
+
+
+def me() -> Any:
+    """The signed-in person as the User object itself (services keep and compare it)."""
+    return current_user._get_current_object()
+
+
+def show_error(form: Any, error: DomainError, default: str | None = None) -> None:
+    """Put a service's refusal by the field it names, else by `default`; with neither, flash it."""
+    name = error.field if error.field in form else default
+    if name is None:
+        flash(error.message, "error")
+        return
+    field = form[name]
+    field.errors = [*field.errors, error.message]
 
 
 def redirect_303(location: str) -> Response:

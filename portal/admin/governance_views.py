@@ -5,24 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response, abort, flash, request, url_for
-from flask_login import current_user
+from flask import Response, flash, request, url_for
 
-from ..errors import Conflict, InvalidChange, NotFound
+from ..errors import Conflict, InvalidChange
 from ..settings import get_setting
-from ..web import redirect_303, render, role_required
+from ..web import me, redirect_303, render, role_required, show_error
 from . import bp
 from . import governance as gov
 from .governance_forms import EraseForm, PersonSearchForm, RetentionRunForm
 
 SUBJECT = "/data-protection/<any(client, volunteer):kind>/<int:subject_id>"
-
-
-def _subject_or_404(kind: str, subject_id: int):  # noqa: ANN202
-    try:
-        return gov.get_subject(kind, subject_id)
-    except NotFound:
-        abort(404)
 
 
 def show_value(value: Any) -> str:
@@ -60,7 +52,7 @@ def data_protection():
 def retention():
     form = RetentionRunForm()
     if form.validate_on_submit():
-        result = gov.run_retention(actor=current_user._get_current_object())
+        result = gov.run_retention(actor=me())
         message = (
             f"Anonymised {len(result.clients)} clients and {len(result.volunteers)} volunteers."
         )
@@ -82,7 +74,7 @@ def retention():
 @bp.route(SUBJECT)
 @role_required("admin")
 def subject_access(kind: str, subject_id: int):
-    subject = _subject_or_404(kind, subject_id)
+    subject = gov.get_subject(kind, subject_id)
     export = gov.export_subject(kind, subject, "page")
     return render(
         "admin/governance/subject_access.html",
@@ -97,7 +89,7 @@ def subject_access(kind: str, subject_id: int):
 @bp.route(SUBJECT + ".json")
 @role_required("admin")
 def subject_access_json(kind: str, subject_id: int):
-    subject = _subject_or_404(kind, subject_id)
+    subject = gov.get_subject(kind, subject_id)
     export = gov.export_subject(kind, subject, "json")
     response = Response(gov.export_json(export), mimetype="application/json")
     response.headers["Content-Disposition"] = (
@@ -109,22 +101,17 @@ def subject_access_json(kind: str, subject_id: int):
 @bp.route(SUBJECT + "/erase", methods=["GET", "POST"])
 @role_required("admin")
 def erase(kind: str, subject_id: int):
-    subject = _subject_or_404(kind, subject_id)
+    subject = gov.get_subject(kind, subject_id)
     done = gov.anonymised_on(kind, subject.id)
     form = EraseForm()
     status = 200
     if done is None and form.validate_on_submit():
         label = gov.label_of(kind, subject)
         try:
-            gov.erase_subject(
-                kind, subject, current_user._get_current_object(), form.confirmation.data
-            )
+            gov.erase_subject(kind, subject, me(), form.confirmation.data)
         except InvalidChange as error:
-            if error.field:
-                getattr(form, error.field).errors = [error.message]
-            else:
-                flash(error.message, "error")
-        except Conflict as error:
+            show_error(form, error)
+        except Conflict as error:  # the erase page again, the typed confirmation kept, and a 409
             flash(error.message, "error")
             status = 409
         else:

@@ -1,23 +1,13 @@
 from flask import flash, request, url_for
-from flask_login import current_user
 
 from ..auth import services as accounts
 from ..auth.models import ROLES
-from ..errors import Conflict, InvalidChange, NotFound
-from ..web import paginate, query_text, redirect_303, render, role_required
+from ..errors import Conflict, InvalidChange
+from ..web import me, paginate, query_text, redirect_303, render, role_required, show_error
 from . import bp
 from .forms import InviteForm, RolesForm, VersionedActionForm
 
 STATUSES = {"active": "Active", "invited": "Invited", "deactivated": "Deactivated"}
-
-
-def _account_or_404(user_id: int):
-    from flask import abort
-
-    try:
-        return accounts.get_user(user_id)
-    except NotFound:
-        abort(404)
 
 
 @bp.route("/")
@@ -51,11 +41,9 @@ def invite():
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            user = accounts.invite_user(
-                form.email.data, form.name.data, form.roles.data, current_user._get_current_object()
-            )
+            user = accounts.invite_user(form.email.data, form.name.data, form.roles.data, me())
         except InvalidChange as error:
-            getattr(form, error.field or "email").errors = [error.message]
+            show_error(form, error, "email")
         else:
             flash(f"Invitation sent to {user.email}.", "success")
             return redirect_303(url_for("admin.account", user_id=user.id))
@@ -78,24 +66,22 @@ def _account_page(user, roles_form=None, status=200, message=None):
 @bp.route("/accounts/<int:user_id>")
 @role_required("admin")
 def account(user_id: int):
-    return _account_page(_account_or_404(user_id))
+    return _account_page(accounts.get_user(user_id))
 
 
 @bp.route("/accounts/<int:user_id>/roles", methods=["POST"])
 @role_required("admin")
 def change_roles(user_id: int):
-    user = _account_or_404(user_id)
+    user = accounts.get_user(user_id)
     form = RolesForm()
     if not form.validate_on_submit():
         return _account_page(user, roles_form=form)
     try:
-        accounts.set_roles(
-            user, form.roles.data, current_user._get_current_object(), form.version.data
-        )
+        accounts.set_roles(user, form.roles.data, me(), form.version.data)
     except InvalidChange as error:
-        form.roles.errors = [error.message]
+        show_error(form, error, "roles")
         return _account_page(user, roles_form=form)
-    except Conflict as error:
+    except Conflict as error:  # the account page again, with its latest roles and a banner
         return _account_page(user, status=409, message=error.message)
     flash("Roles saved.", "success")
     return redirect_303(url_for("admin.account", user_id=user.id))
@@ -103,7 +89,7 @@ def change_roles(user_id: int):
 
 def _confirmed_action(user_id: int, template: str, action, done: str):
     """GET shows a confirmation page; POST carries the change out."""
-    user = _account_or_404(user_id)
+    user = accounts.get_user(user_id)
     form = VersionedActionForm(data={"version": user.version})
     if request.method == "POST":
         form = VersionedActionForm()
@@ -112,7 +98,7 @@ def _confirmed_action(user_id: int, template: str, action, done: str):
                 action(user, form.version.data)
             except InvalidChange as error:
                 flash(error.message, "error")
-            except Conflict as error:
+            except Conflict as error:  # the account page again, with its latest state and a banner
                 return _account_page(user, status=409, message=error.message)
             else:
                 flash(done.format(email=user.email), "success")
@@ -123,7 +109,7 @@ def _confirmed_action(user_id: int, template: str, action, done: str):
 @bp.route("/accounts/<int:user_id>/deactivate", methods=["GET", "POST"])
 @role_required("admin")
 def deactivate(user_id: int):
-    actor = current_user._get_current_object()
+    actor = me()
     return _confirmed_action(
         user_id,
         "admin/confirm_deactivate.html",
@@ -135,7 +121,7 @@ def deactivate(user_id: int):
 @bp.route("/accounts/<int:user_id>/reactivate", methods=["POST"])
 @role_required("admin")
 def reactivate(user_id: int):
-    actor = current_user._get_current_object()
+    actor = me()
     return _confirmed_action(
         user_id,
         "admin/confirm_deactivate.html",
@@ -147,7 +133,7 @@ def reactivate(user_id: int):
 @bp.route("/accounts/<int:user_id>/resend", methods=["POST"])
 @role_required("admin")
 def resend_invitation(user_id: int):
-    actor = current_user._get_current_object()
+    actor = me()
     return _confirmed_action(
         user_id,
         "admin/confirm_deactivate.html",
@@ -167,10 +153,10 @@ def settings():
     if request.method == "POST" and form.validate_on_submit():
         try:
             changed = save_settings(
-                {name: getattr(form, name).data for name in all_settings()}, current_user.id
+                {name: getattr(form, name).data for name in all_settings()}, me().id
             )
         except InvalidChange as error:
-            getattr(form, error.field).errors = [error.message]
+            show_error(form, error)
         else:
             flash(
                 f"Settings saved ({len(changed)} changed)." if changed else "Nothing changed.",
@@ -198,7 +184,7 @@ def _audit_search():
                 form.until.data or "",
             )
         except InvalidChange as error:
-            getattr(form, error.field).errors = [error.message]
+            show_error(form, error)
     return form, statement
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from ..errors import InvalidChange
 from ..extensions import db, login_manager
-from ..web import is_safe_next, public, redirect_303, render, signed_in
+from ..web import is_safe_next, me, public, redirect_303, render, show_error, signed_in
 from . import bp, services
 from .forms import ChangePasswordForm, NewPasswordForm, ResetRequestForm, SignInForm
 from .models import User
@@ -76,7 +76,7 @@ def sign_in():
 @bp.route("/sign-out", methods=["POST"])
 @signed_in
 def sign_out():
-    services.sign_out(current_user._get_current_object())
+    services.sign_out(me())
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
@@ -102,7 +102,7 @@ def _set_password_page(token: str, purpose: str, template: str):
         try:
             user = services.set_password_with_token(token, purpose, form.password.data)
         except InvalidChange as error:
-            form.password.errors = [error.message]
+            show_error(form, error, "password")
         else:
             _start_session(user)
             flash("Your password is saved and you are signed in.", "success")
@@ -127,11 +127,11 @@ def accept_invitation(token: str):
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        user = current_user._get_current_object()
+        user = me()
         try:
             services.change_password(user, form.current_password.data, form.password.data)
         except InvalidChange as error:
-            getattr(form, error.field or "current_password").errors = [error.message]
+            show_error(form, error, "current_password")
         else:
             _start_session(user)
             flash("Your password is changed. You have been signed out everywhere else.", "success")

@@ -1,7 +1,7 @@
 from flask import redirect, url_for
 from flask_login import current_user
 
-from ..web import render, role_required, signed_in
+from ..web import me, render, role_required, signed_in
 from . import bp
 
 ROLE_HOMES = {
@@ -34,7 +34,7 @@ def keyworker():
 def volunteer():
     from ..volunteers.views import home_context
 
-    return render("home/volunteer.html", **home_context(current_user._get_current_object()))
+    return render("home/volunteer.html", **home_context(me()))
 
 
 @bp.route("/champion")

@@ -9,8 +9,17 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..audit import utcnow
-from ..errors import Conflict, InvalidChange, NotFound
-from ..web import is_safe_next, paginate, redirect_303, render, role_required, signed_in
+from ..errors import Conflict, InvalidChange
+from ..web import (
+    is_safe_next,
+    me,
+    paginate,
+    redirect_303,
+    render,
+    role_required,
+    show_error,
+    signed_in,
+)
 from . import bp, services
 from .forms import ButtonForm, ConfirmForm, FellowshipForm, ImportForm, MeetingForm
 from .meeting_types import FEATURES, LANGUAGES
@@ -24,17 +33,6 @@ IMPORT_OVERHEAD = 64 * 1024  # the form fields and multipart boundaries around t
 
 def _may_change() -> bool:
     return current_user.has_role(*CHAMPIONS)
-
-
-def _actor() -> int:
-    return current_user.id
-
-
-def _meeting_or_404(meeting_id: int) -> Meeting:
-    try:
-        return services.get_meeting(meeting_id)
-    except NotFound:
-        abort(404)
 
 
 def _filters() -> services.MeetingFilters:
@@ -113,7 +111,7 @@ def feed():
 @bp.route("/meetings/<int:meeting_id>")
 @signed_in
 def detail(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = services.get_meeting(meeting_id)
     days = services.stale_days()
     return render(
         "meetings/detail.html",
@@ -129,7 +127,7 @@ def detail(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/calendar.ics")
 @signed_in
 def calendar(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = services.get_meeting(meeting_id)
     if not meeting.active:
         abort(404)
     page = url_for("meetings.detail", meeting_id=meeting.id, _external=True)
@@ -161,9 +159,9 @@ def new():
     _fellowship_choices(form)
     if form.validate_on_submit():
         try:
-            meeting = services.create_meeting(form.meeting_values([]), _actor())
+            meeting = services.create_meeting(form.meeting_values([]), me().id)
         except InvalidChange as error:
-            getattr(form, error.field or "name").errors.append(error.message)
+            show_error(form, error, "name")
         else:
             flash(f"{meeting.name} is in the directory.", "success")
             return redirect_303(url_for("meetings.detail", meeting_id=meeting.id))
@@ -173,7 +171,7 @@ def new():
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
 @role_required(*CHAMPIONS)
 def edit(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = services.get_meeting(meeting_id)
     if request.method == "GET":
         form = MeetingForm(obj=meeting, formdata=None)
         form.start_time.data = meeting.start_time.strftime("%H:%M")
@@ -187,11 +185,11 @@ def edit(meeting_id: int):
     if form.validate_on_submit():
         try:
             services.update_meeting(
-                meeting, form.meeting_values(meeting.codes), _actor(), form.version.data
+                meeting, form.meeting_values(meeting.codes), me().id, form.version.data
             )
         except InvalidChange as error:
-            getattr(form, error.field or "name").errors.append(error.message)
-        except Conflict as error:
+            show_error(form, error, "name")
+        except Conflict as error:  # re-render the form with the user's input and a banner
             return render(
                 "meetings/edit.html", form=form, meeting=meeting, conflict=error.message
             ), 409
@@ -202,14 +200,14 @@ def edit(meeting_id: int):
 
 
 def _confirmed(meeting_id: int, active: bool):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = services.get_meeting(meeting_id)
     form = ConfirmForm(data={"version": meeting.version})
     if request.method == "POST":
         form = ConfirmForm()
         if form.validate_on_submit():
             try:
-                services.set_meeting_active(meeting, active, _actor(), form.version.data)
-            except Conflict as error:
+                services.set_meeting_active(meeting, active, me().id, form.version.data)
+            except Conflict as error:  # the confirmation again, with the new version and a banner
                 return render(
                     "meetings/confirm_active.html",
                     meeting=meeting,
@@ -244,9 +242,9 @@ def reactivate(meeting_id: int):
 @bp.route("/meetings/<int:meeting_id>/checked", methods=["POST"])
 @role_required(*CHAMPIONS)
 def mark_checked(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = services.get_meeting(meeting_id)
     if ButtonForm().validate_on_submit():
-        services.mark_meeting_checked(meeting, _actor())
+        services.mark_meeting_checked(meeting, me().id)
         flash(f"{meeting.name} is marked as checked today.", "success")
     target = request.form.get("next")
     if is_safe_next(target):
@@ -271,13 +269,6 @@ def needs_checking():
 # --- fellowships ---------------------------------------------------------------------------
 
 
-def _fellowship_or_404(fellowship_id: int):  # noqa: ANN202
-    try:
-        return services.get_fellowship(fellowship_id)
-    except NotFound:
-        abort(404)
-
-
 @bp.route("/meetings/fellowships")
 @role_required(*CHAMPIONS)
 def fellowships():
@@ -292,9 +283,9 @@ def fellowship_new():
     form = FellowshipForm()
     if form.validate_on_submit():
         try:
-            fellowship = services.create_fellowship(form.data, _actor())
+            fellowship = services.create_fellowship(form.data, me().id)
         except InvalidChange as error:
-            getattr(form, error.field or "code").errors.append(error.message)
+            show_error(form, error, "code")
         else:
             flash(f"{fellowship.name} can now be chosen for meetings.", "success")
             return redirect_303(url_for("meetings.fellowships"))
@@ -304,14 +295,14 @@ def fellowship_new():
 @bp.route("/meetings/fellowships/<int:fellowship_id>/edit", methods=["GET", "POST"])
 @role_required(*CHAMPIONS)
 def fellowship_edit(fellowship_id: int):
-    fellowship = _fellowship_or_404(fellowship_id)
+    fellowship = services.get_fellowship(fellowship_id)
     form = FellowshipForm(obj=fellowship) if request.method == "GET" else FellowshipForm()
     if form.validate_on_submit():
         try:
-            services.update_fellowship(fellowship, form.data, _actor(), form.version.data)
+            services.update_fellowship(fellowship, form.data, me().id, form.version.data)
         except InvalidChange as error:
-            getattr(form, error.field or "code").errors.append(error.message)
-        except Conflict as error:
+            show_error(form, error, "code")
+        except Conflict as error:  # re-render the form with the user's input and a banner
             return render(
                 "meetings/fellowship_edit.html",
                 form=form,
@@ -325,14 +316,14 @@ def fellowship_edit(fellowship_id: int):
 
 
 def _fellowship_confirmed(fellowship_id: int, active: bool):
-    fellowship = _fellowship_or_404(fellowship_id)
+    fellowship = services.get_fellowship(fellowship_id)
     form = ConfirmForm(data={"version": fellowship.version})
     if request.method == "POST":
         form = ConfirmForm()
         if form.validate_on_submit():
             try:
-                services.set_fellowship_active(fellowship, active, _actor(), form.version.data)
-            except Conflict as error:
+                services.set_fellowship_active(fellowship, active, me().id, form.version.data)
+            except Conflict as error:  # the confirmation again, with the new version and a banner
                 return render(
                     "meetings/fellowship_confirm.html",
                     fellowship=fellowship,
@@ -430,26 +421,19 @@ def import_upload():
         fellowship = services.get_fellowship(form.fellowship_id.data)
         try:
             run = services.preview_import(
-                payload, form.source.data, fellowship, _actor(), form.feed.data.filename
+                payload, form.source.data, fellowship, me().id, form.feed.data.filename
             )
         except InvalidChange as error:
-            getattr(form, error.field or "feed").errors.append(error.message)
+            show_error(form, error, "feed")
         else:
             return redirect_303(url_for("meetings.import_preview", import_id=run.id))
     return _import_page(form)
 
 
-def _import_or_404(import_id: str):  # noqa: ANN202
-    try:
-        return services.get_import(import_id, current_user.id)
-    except NotFound:
-        abort(404)
-
-
 @bp.route("/meetings/import/<import_id>")
 @role_required(*CHAMPIONS)
 def import_preview(import_id: str):
-    run = _import_or_404(import_id)
+    run = services.get_import(import_id, me().id)
     return render(
         "meetings/import_preview.html",
         run=run,
@@ -462,11 +446,11 @@ def import_preview(import_id: str):
 @bp.route("/meetings/import/<import_id>/confirm", methods=["POST"])
 @role_required(*CHAMPIONS)
 def import_confirm(import_id: str):
-    run = _import_or_404(import_id)
+    run = services.get_import(import_id, me().id)
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        applied = services.confirm_import(run, _actor())
+        applied = services.confirm_import(run, me().id)
     except InvalidChange as error:
         flash(error.message, "error")
         return redirect_303(url_for("meetings.import_preview", import_id=run.id))
@@ -492,8 +476,8 @@ def import_confirm(import_id: str):
 @bp.route("/meetings/import/<import_id>/discard", methods=["POST"])
 @role_required(*CHAMPIONS)
 def import_discard(import_id: str):
-    run = _import_or_404(import_id)
+    run = services.get_import(import_id, me().id)
     if ButtonForm().validate_on_submit():
-        services.discard_import(run, _actor())
+        services.discard_import(run, me().id)
         flash("The import was discarded. Nothing changed.", "success")
     return redirect_303(url_for("meetings.import_upload"))

@@ -10,10 +10,9 @@ from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from ..errors import Conflict, DomainError, InvalidChange, NotAllowed, NotFound
-from ..forms import Form
+from ..errors import Conflict, InvalidChange
 from ..meetings.models import WEEKDAYS as MEETING_DAYS
-from ..web import MAX_ID, paginate, public, redirect_303, render, role_required
+from ..web import MAX_ID, me, paginate, public, redirect_303, render, role_required, show_error
 from . import bp
 from . import services as volunteers
 from .forms import (
@@ -76,25 +75,9 @@ def wall_clock(value: time | None) -> str:
     return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
 
 
-def _actor():  # noqa: ANN202
-    return current_user._get_current_object()
-
-
-def _or_404(function, *args: Any) -> Any:  # noqa: ANN001
-    try:
-        return function(*args)
-    except (NotFound, NotAllowed):
-        abort(404)
-
-
 def _conflict(error: Conflict, back: str) -> tuple[str, int]:
+    """The volunteers' own 409 page: says nothing was saved and links back to try again."""
     return render("volunteers/conflict.html", message=error.message, back=back), 409
-
-
-def _show_error(form: Form, error: DomainError, default: str) -> None:
-    """Put a service's refusal by the field it concerns (or the form's first field)."""
-    target = getattr(form, error.field or default, None) or getattr(form, default)
-    target.errors = [*target.errors, error.message]
 
 
 def _labels() -> dict[str, Any]:
@@ -134,13 +117,13 @@ def volunteer_list():
         expiring=request.args.get("checks") == "expiring",
         inactive=request.args.get("activity") == "inactive",
     )
-    page = paginate(volunteers.search_volunteers(filters, _actor()))
+    page = paginate(volunteers.search_volunteers(filters, me()))
     return render(
         "volunteers/list.html",
         block="results",
         page=page,
         filters=filters,
-        counts=volunteers.volunteer_counts(_actor()),
+        counts=volunteers.volunteer_counts(me()),
         fellowships=volunteers.active_fellowships(),
         areas=volunteers.known_areas(),
         expiries=volunteers.soonest_expiries(v.id for v in page.items),
@@ -151,7 +134,7 @@ def volunteer_list():
 @bp.route("/volunteers/checks-due")
 @role_required(CHAMPION)
 def checks_due():
-    page = paginate(volunteers.checks_due(_actor()), scalars=False)
+    page = paginate(volunteers.checks_due(me()), scalars=False)
     return render("volunteers/checks_due.html", page=page, today=volunteers.today_local())
 
 
@@ -161,9 +144,9 @@ def invite():
     form = InviteVolunteerForm()
     if form.validate_on_submit():
         try:
-            volunteer = volunteers.invite_volunteer(form.email.data, form.name.data, _actor())
+            volunteer = volunteers.invite_volunteer(form.email.data, form.name.data, me())
         except InvalidChange as error:
-            _show_error(form, error, "email")
+            show_error(form, error, "email")
         else:
             flash(f"Invitation sent to {form.email.data}.", "success")
             return redirect_303(url_for("volunteers.detail", volunteer_id=volunteer.id))
@@ -176,9 +159,9 @@ def add_phone_contact():
     form = PhoneContactForm(fellowships=volunteers.active_fellowships())
     if form.validate_on_submit():
         try:
-            volunteer = volunteers.add_phone_contact(form.profile(), _actor())
+            volunteer = volunteers.add_phone_contact(form.profile(), me())
         except InvalidChange as error:
-            _show_error(form, error, "preferred_name")
+            show_error(form, error, "preferred_name")
         else:
             flash(f"{volunteer.preferred_name} is added as a phone-only contact.", "success")
             return redirect_303(url_for("volunteers.detail", volunteer_id=volunteer.id))
@@ -186,7 +169,7 @@ def add_phone_contact():
 
 
 def _champion_volunteer(volunteer_id: int) -> Volunteer:
-    return _or_404(volunteers.get_volunteer, volunteer_id, _actor())
+    return volunteers.get_volunteer(volunteer_id, me())
 
 
 @bp.route("/volunteers/<int:volunteer_id>")
@@ -211,7 +194,7 @@ def detail(volunteer_id: int):
         meetings=volunteers.volunteer_meetings(volunteer),
         windows=volunteers.availability_windows(volunteer),
         away=volunteers.time_away(volunteer),
-        history=volunteers.volunteer_history(volunteer, _actor()),
+        history=volunteers.volunteer_history(volunteer, me()),
         escorts=volunteers.escort_summary(volunteer),
         next_states=volunteers.allowed_next(volunteer),
         ready_on=volunteers.recovery_ready_on(volunteer),
@@ -231,9 +214,9 @@ def edit(volunteer_id: int):
         form.version.data = volunteer.version
     elif form.validate_on_submit():
         try:
-            volunteers.update_profile(volunteer, form.profile(), _actor(), form.version.data)
+            volunteers.update_profile(volunteer, form.profile(), me(), form.version.data)
         except InvalidChange as error:
-            _show_error(form, error, "preferred_name")
+            show_error(form, error, "preferred_name")
         except Conflict as error:
             return _conflict(error, url_for("volunteers.edit", volunteer_id=volunteer_id))
         else:
@@ -251,11 +234,9 @@ def change_status(volunteer_id: int, to: str):
     form = StatusForm(data={"version": volunteer.version} if request.method == "GET" else None)
     if request.method == "POST" and form.validate_on_submit():
         try:
-            volunteers.change_status(
-                volunteer, to, form.reason.data or "", _actor(), form.version.data
-            )
+            volunteers.change_status(volunteer, to, form.reason.data or "", me(), form.version.data)
         except InvalidChange as error:
-            _show_error(form, error, "reason")
+            show_error(form, error, "reason")
         except Conflict as error:
             return _conflict(error, url_for("volunteers.detail", volunteer_id=volunteer_id))
         else:
@@ -279,7 +260,7 @@ def confirm_recovery(volunteer_id: int):
     back = url_for("volunteers.detail", volunteer_id=volunteer_id)
     if form.validate_on_submit():
         try:
-            volunteers.confirm_recovery(volunteer, _actor(), form.version.data)
+            volunteers.confirm_recovery(volunteer, me(), form.version.data)
         except InvalidChange as error:
             flash(error.message, "error")
         except Conflict as error:
@@ -300,9 +281,9 @@ def conflict_notes(volunteer_id: int):
     )
     if request.method == "POST" and form.validate_on_submit():
         try:
-            volunteers.set_conflict_notes(volunteer, form.notes.data, _actor(), form.version.data)
+            volunteers.set_conflict_notes(volunteer, form.notes.data, me(), form.version.data)
         except InvalidChange as error:
-            _show_error(form, error, "notes")
+            show_error(form, error, "notes")
         except Conflict as error:
             return _conflict(error, url_for("volunteers.conflict_notes", volunteer_id=volunteer_id))
         else:
@@ -320,9 +301,9 @@ def add_check(volunteer_id: int, kind: str):
     form = CHECK_FORMS[kind]()
     if form.validate_on_submit():
         try:
-            volunteers.add_safeguarding_item(volunteer, kind, form.item(), _actor())
+            volunteers.add_safeguarding_item(volunteer, kind, form.item(), me())
         except InvalidChange as error:
-            _show_error(form, error, "issued_on")
+            show_error(form, error, "issued_on")
         else:
             flash(f"{SAFEGUARDING_KINDS[kind]} recorded.", "success")
             return redirect_303(url_for("volunteers.detail", volunteer_id=volunteer_id) + "#checks")
@@ -341,15 +322,15 @@ def add_check(volunteer_id: int, kind: str):
 @role_required(CHAMPION)
 def edit_check(volunteer_id: int, item_id: int):
     volunteer = _champion_volunteer(volunteer_id)
-    item = _or_404(volunteers.get_item, volunteer, item_id, _actor())
+    item = volunteers.get_item(volunteer, item_id, me())
     form = CHECK_FORMS[item.kind]()
     if request.method == "GET":
         form.fill_from(item)
     elif form.validate_on_submit():
         try:
-            volunteers.update_safeguarding_item(item, form.item(), _actor(), form.version.data)
+            volunteers.update_safeguarding_item(item, form.item(), me(), form.version.data)
         except InvalidChange as error:
-            _show_error(form, error, "issued_on")
+            show_error(form, error, "issued_on")
         except Conflict as error:
             return _conflict(error, url_for("volunteers.detail", volunteer_id=volunteer_id))
         else:
@@ -370,12 +351,12 @@ def edit_check(volunteer_id: int, item_id: int):
 @role_required(CHAMPION)
 def remove_check(volunteer_id: int, item_id: int):
     volunteer = _champion_volunteer(volunteer_id)
-    item = _or_404(volunteers.get_item, volunteer, item_id, _actor())
+    item = volunteers.get_item(volunteer, item_id, me())
     form = VersionForm(data={"version": item.version} if request.method == "GET" else None)
     if request.method == "POST" and form.validate_on_submit():
         label = item.kind_label
         try:
-            volunteers.remove_safeguarding_item(item, _actor(), form.version.data)
+            volunteers.remove_safeguarding_item(item, me(), form.version.data)
         except Conflict as error:
             return _conflict(error, url_for("volunteers.detail", volunteer_id=volunteer_id))
         flash(f"{label} removed.", "success")
@@ -400,7 +381,7 @@ class Scope:
 
 
 def _own_scope() -> Scope | Response:
-    volunteer = volunteers.own_volunteer(_actor())
+    volunteer = volunteers.own_volunteer(me())
     if volunteer is None:
         return redirect_303(url_for("volunteers.application"))
     return Scope(volunteer, own=True)
@@ -445,12 +426,12 @@ def _meeting_add(scope: Scope):  # noqa: ANN202
         form.meeting_id.data is None or form.meeting_id.errors or abs(form.meeting_id.data) > MAX_ID
     ):
         abort(404)  # no such meeting (an id no column holds never reaches the database)
-    meeting = _or_404(volunteers.get_active_meeting, form.meeting_id.data)
+    meeting = volunteers.get_active_meeting(form.meeting_id.data)
     if form.validate_on_submit():
         try:
-            volunteers.add_meeting(scope.volunteer, meeting.id, form.chosen_weeks(), _actor())
+            volunteers.add_meeting(scope.volunteer, meeting.id, form.chosen_weeks(), me())
         except InvalidChange as error:
-            _show_error(form, error, "frequency")
+            show_error(form, error, "frequency")
         else:
             flash(f"{meeting.name} is added to the meetings you go to.", "success")
             return redirect_303(scope.url("meetings"))
@@ -460,7 +441,7 @@ def _meeting_add(scope: Scope):  # noqa: ANN202
 def _remove(scope: Scope, remover, row_id: int, page: str, done: str):  # noqa: ANN001, ANN202
     form = VersionForm()
     if form.validate_on_submit():
-        _or_404(remover, scope.volunteer, row_id, _actor())
+        remover(scope.volunteer, row_id, me())
         flash(done, "success")
     return redirect_303(scope.url(page))
 
@@ -490,10 +471,10 @@ def _window_add(scope: Scope):  # noqa: ANN202
                 int(form.weekday.data),
                 form.start_time.data,
                 form.end_time.data,
-                _actor(),
+                me(),
             )
         except InvalidChange as error:
-            _show_error(form, error, "weekday")
+            show_error(form, error, "weekday")
         else:
             flash("Your free time is saved." if scope.own else "Free time saved.", "success")
             return redirect_303(scope.url("availability"))
@@ -504,11 +485,9 @@ def _away_add(scope: Scope):  # noqa: ANN202
     form = AwayForm()
     if form.validate_on_submit():
         try:
-            volunteers.add_time_away(
-                scope.volunteer, form.first_day.data, form.last_day.data, _actor()
-            )
+            volunteers.add_time_away(scope.volunteer, form.first_day.data, form.last_day.data, me())
         except InvalidChange as error:
-            _show_error(form, error, "first_day")
+            show_error(form, error, "first_day")
         else:
             flash("Time away saved.", "success")
             return redirect_303(scope.url("availability"))
@@ -665,7 +644,7 @@ def away_remove(volunteer_id: int, row_id: int):
 @bp.route("/me/application", methods=["GET", "POST"])
 @role_required(VOLUNTEER)
 def application():
-    volunteer = volunteers.own_volunteer(_actor())
+    volunteer = volunteers.own_volunteer(me())
     form = ApplicationForm(fellowships=volunteers.active_fellowships())
     months = volunteers.min_recovery_months()
     form.recovery_date.description = (
@@ -685,10 +664,10 @@ def application():
         first_time = volunteer is None or volunteer.application_completed_at is None
         try:
             volunteers.complete_application(
-                _actor(), form.profile(), bool(form.code_of_conduct.data), form.version.data
+                me(), form.profile(), bool(form.code_of_conduct.data), form.version.data
             )
         except InvalidChange as error:
-            _show_error(form, error, "preferred_name")
+            show_error(form, error, "preferred_name")
         except Conflict as error:
             return _conflict(error, url_for("volunteers.application"))
         else:
@@ -711,12 +690,12 @@ def application():
 @bp.route("/me/pause", methods=["POST"])
 @role_required(VOLUNTEER)
 def my_pause():
-    volunteer = volunteers.own_volunteer(_actor())
+    volunteer = volunteers.own_volunteer(me())
     if volunteer is None:
         abort(404)
     if VersionForm().validate_on_submit():
         try:
-            volunteers.pause_self(volunteer, _actor())
+            volunteers.pause_self(volunteer, me())
         except (InvalidChange, Conflict) as error:
             flash(error.message, "error")
         else:
@@ -727,12 +706,12 @@ def my_pause():
 @bp.route("/me/resume", methods=["POST"])
 @role_required(VOLUNTEER)
 def my_resume():
-    volunteer = volunteers.own_volunteer(_actor())
+    volunteer = volunteers.own_volunteer(me())
     if volunteer is None:
         abort(404)
     if VersionForm().validate_on_submit():
         try:
-            volunteers.resume_self(volunteer, _actor())
+            volunteers.resume_self(volunteer, me())
         except (InvalidChange, Conflict) as error:
             flash(error.message, "error")
         else:
@@ -750,7 +729,7 @@ def _feed_url(token: str) -> str:
 @bp.route("/me/calendar")
 @role_required(VOLUNTEER)
 def my_calendar():
-    volunteer = volunteers.own_volunteer(_actor())
+    volunteer = volunteers.own_volunteer(me())
     if volunteer is None:
         return redirect_303(url_for("volunteers.application"))
     return render(
@@ -761,13 +740,13 @@ def my_calendar():
 @bp.route("/me/calendar/reset", methods=["POST"])
 @role_required(VOLUNTEER)
 def my_calendar_reset():
-    volunteer = volunteers.own_volunteer(_actor())
+    volunteer = volunteers.own_volunteer(me())
     if volunteer is None:
         abort(404)
     form = VersionForm()
     if not form.validate_on_submit():
         return redirect_303(url_for("volunteers.my_calendar"))
-    token = volunteers.reset_calendar_link(volunteer, _actor())
+    token = volunteers.reset_calendar_link(volunteer, me())
     # Shown once, in this answer: only a hash is kept, and the session cookie is no place for it.
     return render(
         "volunteers/calendar.html", volunteer=volunteer, feed_url=_feed_url(token), form=form
@@ -777,7 +756,7 @@ def my_calendar_reset():
 @bp.route("/calendar/<token>.ics")
 @public
 def calendar_feed(token: str):
-    body = _or_404(volunteers.calendar_feed, token)
+    body = volunteers.calendar_feed(token)
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = 'inline; filename="escorts.ics"'
     response.headers["Cache-Control"] = "no-store"
