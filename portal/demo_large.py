@@ -44,6 +44,7 @@ from .extensions import db
 from .meetings.models import Fellowship, Meeting
 from .meetings.occurrences import LONDON, at_local, python_weekday
 from .safety.models import EscortCheck, EscortOutcome
+from .service_hours import answer_by
 from .volunteers.models import (
     AvailabilityWindow,
     SafeguardingItem,
@@ -1045,7 +1046,9 @@ class _Builder:
             "decline_reason": None,
             "withdraw_code": None,
             "withdraw_reason": None,
-            "expires_at": min(at + timedelta(hours=24), request["starts_at"] - timedelta(hours=2)),
+            "expires_at": answer_by(
+                at, request["starts_at"] - timedelta(minutes=request["minutes_before"])
+            ),
             "broadcast_id": broadcast,
             "created_by_id": champion,
             "answered_by_id": None,
@@ -1315,8 +1318,10 @@ class _Builder:
         if kind == "offered":
             vids = self._others(client["_town"], set(), rng.choice((1, 1, 2, 3)), live=True)
             offers = self._make_offers(request, client, vids, offered_at, champion) if vids else []
-            for offer in offers:
-                offer["expires_at"] = max(offer["expires_at"], self.now + timedelta(hours=2))
+            point = request["starts_at"] - timedelta(minutes=request["minutes_before"])
+            for offer in offers:  # still waiting for an answer: closes later than now
+                if offer["expires_at"] <= self.now + timedelta(hours=1):
+                    offer["expires_at"] = answer_by(self.now, point)
         elif kind == "accepted":
             prefer = self.sam if for_sam else None
             vid = self._pick(client["_town"], client, request, prefer, live=True)

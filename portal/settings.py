@@ -38,7 +38,7 @@ PHONE_RE = re.compile(r"^[0-9 +()-]{3,20}$")
 class Setting:
     label: str
     hint: str
-    kind: str  # "text", "phone" or "int"
+    kind: str  # "text", "phone", "int" or "time" (HH:MM, 24-hour, UK time)
     default: Any = None
     config_key: str | None = None  # the configuration default, when there is one
     low: int | None = None
@@ -66,6 +66,42 @@ SETTINGS: dict[str, Setting] = {
         high=168,
         group="Escorts",
     ),
+    "offer_answer_before_hours": Setting(
+        "Answers needed before the meeting (hours)",
+        "An offer's answer-by is never later than this before the meeting-up time.",
+        "int",
+        24,
+        low=1,
+        high=168,
+        group="Escorts",
+    ),
+    "urgent_answer_before_hours": Setting(
+        "Urgent requests: answers needed before the meeting (hours)",
+        "For a meeting less than 48 hours away when the offer is sent. "
+        "No more than the hours above.",
+        "int",
+        4,
+        low=1,
+        high=48,
+        group="Escorts",
+    ),
+    "service_opens": Setting(
+        "Service opens (UK time)",
+        "24-hour clock, for example 08:00. Answer-by times and alerts to champions fall "
+        "inside service hours; safety alerts go at any hour.",
+        "time",
+        "08:00",
+        max_length=5,
+        group="Service hours",
+    ),
+    "service_closes": Setting(
+        "Service closes (UK time)",
+        "24-hour clock, for example 20:00. Must be later than the opening time.",
+        "time",
+        "20:00",
+        max_length=5,
+        group="Service hours",
+    ),
     "checkout_grace_minutes": Setting(
         "Check-out grace (minutes)",
         "After the meeting's end, how long before a missing check-out alerts the champion.",
@@ -73,6 +109,16 @@ SETTINGS: dict[str, Setting] = {
         60,
         low=15,
         high=480,
+        group="Escorts",
+    ),
+    "checkin_opens_minutes": Setting(
+        "Check-in opens (minutes before meeting up)",
+        "On the day of an escort, how long before the meeting-up time the volunteer can press "
+        '"I\'ve met them". Check-in closes at midnight at the end of that day.',
+        "int",
+        120,
+        low=15,
+        high=720,
         group="Escorts",
     ),
     "stale_meeting_days": Setting(
@@ -202,6 +248,8 @@ def check_value(name: str, raw: object) -> Any:
                 f"{spec.label}: enter a number from {spec.low} to {spec.high}", field=name
             )
         return number
+    if spec.kind == "time":
+        return _check_time(spec, name, text)
     if len(text) > spec.max_length:
         raise InvalidChange(
             f"{spec.label}: enter {spec.max_length} characters or fewer", field=name
@@ -213,9 +261,42 @@ def check_value(name: str, raw: object) -> Any:
     return text
 
 
+def _check_time(spec: Setting, name: str, text: str) -> str:
+    """A 24-hour wall-clock time, stored as HH:MM ("8.30" becomes "08:30")."""
+    from .service_hours import parse_time
+
+    try:
+        return parse_time(text).strftime("%H:%M")
+    except ValueError:
+        raise InvalidChange(
+            f"{spec.label}: enter a time on the 24-hour clock, like 08:00", field=name
+        ) from None
+
+
+def check_together(checked: dict[str, Any]) -> None:
+    """Rules between settings: the service opens before it closes; urgent answers come no
+    later than usual ones."""
+    opens, closes = checked.get("service_opens"), checked.get("service_closes")
+    if opens and closes and not opens < closes:  # HH:MM strings compare as times
+        raise InvalidChange(
+            f"{SETTINGS['service_closes'].label}: enter a time later than the opening time "
+            f"({opens})",
+            field="service_closes",
+        )
+    usual = checked.get("offer_answer_before_hours")
+    urgent = checked.get("urgent_answer_before_hours")
+    if usual is not None and urgent is not None and urgent > usual:
+        raise InvalidChange(
+            f"{SETTINGS['urgent_answer_before_hours'].label}: enter no more than "
+            f"{usual}, the hours for other requests",
+            field="urgent_answer_before_hours",
+        )
+
+
 def save_settings(values: dict[str, object], actor_id: int) -> list[str]:
     """Validate every value first, then store the changed ones; returns the names changed."""
     checked = {name: check_value(name, values.get(name)) for name in SETTINGS}
+    check_together(checked)
     changed = [name for name, value in checked.items() if value != get_setting(name)]
     for name in changed:
         row = db.session.get(SettingRow, name)

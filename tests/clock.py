@@ -1,11 +1,11 @@
 """The suite's clock: every test runs at a chosen instant, never at the real date.
 
-The whole session starts at `TEST_NOW` (a Monday morning in London unless `PORTAL_TEST_NOW`
-names another instant, e.g. `PORTAL_TEST_NOW=2027-03-28T00:30:00+00:00 scripts/test` to run
-the whole suite across the spring clock change) and every test starts there again. The clock
-ticks from that instant at the real pace, so timeouts, throttles and idle sessions still see
-time pass. A test that needs another instant moves the `clock` fixture
-(`clock.move_to(...)`, `clock.shift(...)`).
+The run starts at `TEST_NOW` (a Monday morning in London unless `PORTAL_TEST_NOW` names
+another instant, e.g. `PORTAL_TEST_NOW=2027-03-28T00:30:00+00:00 scripts/test` to run the
+whole suite across the spring clock change). The clock ticks from that instant at the real
+pace, so timeouts, throttles and idle sessions still see time pass. A test that needs another
+instant moves the `clock` fixture (`clock.move_to(...)`, `clock.shift(...)`); the next test
+carries on from the run's clock, which never runs backwards.
 """
 
 from __future__ import annotations

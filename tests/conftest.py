@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,11 @@ def session_clock() -> Iterator[time_machine.Traveller]:
 
 @pytest.fixture(autouse=True)
 def clock(session_clock: time_machine.Traveller) -> Iterator[time_machine.Traveller]:
-    """Each test starts at TEST_NOW; move it with `clock.move_to(...)` or `clock.shift(...)`."""
-    with time_machine.travel(TEST_NOW, tick=True) as coordinates:
+    """The test's own clock, where the run's clock stands; move it with `clock.move_to(...)` or
+    `clock.shift(...)`, and the next test starts again from the run's clock. Time never runs
+    backwards between tests: a session signed by an earlier test would then date from the
+    future, which Flask refuses."""
+    with time_machine.travel(datetime.now(UTC), tick=True) as coordinates:
         yield coordinates
 
 

@@ -151,6 +151,7 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     "safety.ask_help": VOL,
     "safety.today": CH,
     "safety.outcome": VOL | CH,
+    "safety.record_check": CH,
 }
 
 

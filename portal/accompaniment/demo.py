@@ -64,8 +64,12 @@ def _volunteer(who: str) -> Volunteer | None:
 
 
 def _expiry(request: AccompanimentRequest, now: datetime) -> datetime:
-    point = request.meeting_point_at
-    return max(now + timedelta(hours=1), min(now + timedelta(hours=24), point - timedelta(hours=2)))
+    """The answer-by an offer made now would get (the service's rule, in service hours)."""
+    from .offers import offer_expiry
+
+    if request.meeting_point_at <= now + timedelta(hours=1):
+        return now + timedelta(hours=1)
+    return offer_expiry(request, now)
 
 
 def _book(
@@ -157,6 +161,7 @@ def build_demo_accompaniment() -> None:
         if volunteer is None:
             continue
         request = _demo_request(demo, meetings[demo.meeting], keyworker, champion, now)
+        expires_at = _expiry(request, now)
         offer = db.session.scalar(
             select(Offer).where(Offer.request_id == request.id, Offer.volunteer_id == volunteer.id)
         )
@@ -171,7 +176,7 @@ def build_demo_accompaniment() -> None:
         offer.state = "pending"
         offer.answered_at = offer.answered_by_id = offer.decline_reason = None
         offer.withdraw_code = offer.withdraw_reason = offer.ended_at = None
-        offer.expires_at = _expiry(request, now)
+        offer.expires_at = expires_at
         request.state = "offered"
         request.volunteer_id = request.accepted_at = request.peer_first_name = None
         db.session.execute(delete(EscortSlot).where(EscortSlot.request_id == request.id))

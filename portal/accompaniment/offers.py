@@ -33,6 +33,7 @@ from ..errors import Conflict, DomainError, InvalidChange, NotFound
 from ..extensions import db
 from ..matching import check_eligibility
 from ..meetings.models import Meeting
+from ..service_hours import AnswerRules, answer_by
 from ..volunteers.models import Volunteer
 from ..volunteers.services import mark_active, on_volunteer_change
 from .facts import (
@@ -58,9 +59,6 @@ TAKEN = "Someone else has already taken this one, thank you."
 EXPIRED = "This offer has expired, so it can no longer be accepted. Thank you for looking."
 NO_LONGER = "This offer is no longer open. Thank you for looking."
 MAX_BROADCAST = 10
-MIN_NOTICE = timedelta(minutes=30)
-# An offer closes at the latest this long before the meeting-point time, when there is time.
-CLOSE_BEFORE_MEETING = timedelta(hours=2)
 
 
 def _short_day(moment: datetime) -> str:
@@ -137,18 +135,29 @@ def champions() -> list[User]:
     )
 
 
-def offer_expiry(request: AccompanimentRequest, now: datetime) -> datetime:
-    """When an offer made now closes: the usual hours, or sooner when the meeting is sooner."""
+def answer_rules() -> AnswerRules:
+    """The settings an offer's answer-by follows (service hours, hours before the meeting)."""
+    from ..service_hours import from_settings
     from ..settings import get_setting
 
+    opens, closes = from_settings()
+    return AnswerRules(
+        expiry=timedelta(hours=int(get_setting("offer_expiry_hours"))),
+        before=timedelta(hours=int(get_setting("offer_answer_before_hours"))),
+        urgent_before=timedelta(hours=int(get_setting("urgent_answer_before_hours"))),
+        opens=opens,
+        closes=closes,
+    )
+
+
+def offer_expiry(request: AccompanimentRequest, now: datetime) -> datetime:
+    """When an offer made now closes (the volunteer's "Please answer by"): the usual hours
+    moved into service hours, never later than the set hours before the meeting-up time (fewer
+    for an urgent request), never within the hour; see `service_hours.answer_by`."""
     meeting_point = request.meeting_point_at
     if meeting_point <= now + timedelta(minutes=5):
         raise InvalidChange("The meeting point time has passed, so no offer can be made.")
-    usual = now + timedelta(hours=int(get_setting("offer_expiry_hours")))
-    latest = meeting_point - CLOSE_BEFORE_MEETING
-    if latest < now + MIN_NOTICE:  # the meeting is very near: leave the answer open till then
-        latest = meeting_point
-    return min(usual, latest)
+    return answer_by(now, meeting_point, answer_rules())
 
 
 # --- locks and small steps -----------------------------------------------------------------------

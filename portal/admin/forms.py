@@ -70,6 +70,17 @@ def settings_form_class() -> type[Form]:
                     ),
                 ],
             )
+        elif spec.kind == "time":
+            fields[name] = StringField(
+                spec.label,
+                description=spec.hint,
+                validators=[
+                    Length(
+                        max=spec.max_length,
+                        message=f"{spec.label}: enter a time on the 24-hour clock, like 08:00",
+                    )
+                ],
+            )
         else:
             fields[name] = StringField(
                 spec.label,

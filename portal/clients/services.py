@@ -699,17 +699,50 @@ def _session_values(kind: int, answers: dict) -> dict:
     return values
 
 
+def _session_three_request(client: Client) -> AccompanimentRequest | None:
+    """The request session three reports on: the current one, else the latest."""
+    return db.session.scalar(
+        select(AccompanimentRequest)
+        .where(AccompanimentRequest.client_id == client.id)
+        .order_by(AccompanimentRequest.is_current.desc(), AccompanimentRequest.id.desc())
+        .limit(1)
+    )
+
+
+def _clock_on(moment: datetime) -> str:
+    """'7pm on Tuesday 8 December' (UK time)."""
+    local = moment.astimezone(LONDON)
+    hour = local.strftime("%-I:%M%p").lower().replace(":00", "")
+    return f"{hour} on {local:%A} {local.day} {local:%B}"
+
+
+def meeting_not_started(client: Client, now: datetime | None = None) -> str | None:
+    """Why session three cannot say yet whether the client went to the meeting their escort
+    request is for (it has not started), or None when it can."""
+    now = now or utcnow()
+    request = _session_three_request(client)
+    if (
+        request is None
+        or request.state not in (*LIVE_STATES, "completed")
+        or request.starts_at <= now
+    ):
+        return None
+    return (
+        f"{request.meeting.name} has not started yet. You can record whether the client went "
+        f"to it from {_clock_on(request.starts_at)}, when it starts. If they went to another "
+        'meeting, choose "Another meeting".'
+    )
+
+
 def session_defaults(client: Client, kind: int, now: datetime | None = None) -> dict:
     """Answers to prefill a new session's form with."""
     defaults: dict[str, Any] = {}
     if kind == 3:
-        request = db.session.scalar(
-            select(AccompanimentRequest)
-            .where(AccompanimentRequest.client_id == client.id)
-            .order_by(AccompanimentRequest.is_current.desc(), AccompanimentRequest.id.desc())
-            .limit(1)
-        )
-        if request is not None and request.state == "completed":
+        request = _session_three_request(client)
+        waiting = meeting_not_started(client, now)
+        if waiting:
+            defaults["meeting_not_started"] = waiting
+        elif request is not None and request.state == "completed":
             if request.outcome == "attended":
                 defaults["attended"] = "yes"
             elif request.outcome == "client_did_not_come":
@@ -753,6 +786,11 @@ def record_session(
         )
     if kind == 3 and values.get("attended") is None:
         raise InvalidChange("Say whether the client went to the meeting", field="attended")
+    tied = which == "committed" or (not which and client.commitment_meeting_id is not None)
+    if kind == 3 and tied:
+        waiting = meeting_not_started(client, now)
+        if waiting:  # "went" or "did not go" to a meeting that has not begun is not known yet
+            raise InvalidChange(waiting, field="attended")
     live = db.session.scalar(
         select(AccompanimentRequest).where(
             AccompanimentRequest.client_id == client.id,

@@ -61,7 +61,9 @@ def run_tick(now: datetime | None = None) -> TickReport:
         importlib.import_module(module)
     now = now or utcnow()
     report = TickReport()
-    for name, function in JOBS:
+    # Mail goes last, so an alert a job queued in this tick (a safety alert) is sent in it too.
+    ordered = sorted(JOBS, key=lambda entry: entry[0] == SEND_MAIL)
+    for name, function in ordered:
         try:
             with write_transaction():
                 report.add(name, function(now))
@@ -215,7 +217,10 @@ def stale_meetings_digest(now: datetime) -> int:
     )
 
 
-@job("outbox: send email that is due")
+SEND_MAIL = "outbox: send email that is due"
+
+
+@job(SEND_MAIL)
 def send_due_mail(now: datetime) -> int:
     from .services import deliver_due
 

@@ -10,15 +10,28 @@ class Kind:
     label: str  # how the person sees it on their preferences page
     always_email: bool  # safety and security messages cannot be switched off
     email_subject: str  # reveals nothing sensitive: no names, no fellowships, no "drug"/"alcohol"
+    # Safety alerts and a person's own security links go at once at any hour.
+    at_any_hour: bool = False
+    # The champion's work (answers to offers, unfilled requests, digests): its email to a
+    # champion waits for service hours, while the portal shows it at once. Kinds meant for a
+    # volunteer or keyworker go at once even to someone who is also a champion.
+    champion_work: bool = False
 
 
 KINDS: dict[str, Kind] = {
-    "invitation": Kind("Invitations", True, "You have been invited to the portal"),
-    "password_reset": Kind("Password resets", True, "Reset your password"),
+    "invitation": Kind(
+        "Invitations", True, "You have been invited to the portal", at_any_hour=True
+    ),
+    "password_reset": Kind("Password resets", True, "Reset your password", at_any_hour=True),
     "offer_made": Kind("New escort offers", False, "Can you help? A new request is waiting"),
-    "offer_accepted": Kind("An escort was accepted", False, "A request has been accepted"),
+    "offer_accepted": Kind(
+        "An escort was accepted", False, "A request has been accepted", champion_work=True
+    ),
     "offer_declined": Kind(
-        "An offer was declined or expired", False, "A request needs another look"
+        "An offer was declined or expired",
+        False,
+        "A request needs another look",
+        champion_work=True,
     ),
     "offer_withdrawn": Kind(
         "Offers withdrawn or taken before you answered", False, "An offer has changed"
@@ -27,7 +40,10 @@ KINDS: dict[str, Kind] = {
         "Escorts you accepted that were called off or moved", False, "An escort has changed"
     ),
     "request_unfilled": Kind(
-        "Requests still unfilled near the meeting", True, "Urgent: a request is still unfilled"
+        "Requests still unfilled near the meeting",
+        True,
+        "Urgent: a request is still unfilled",
+        champion_work=True,
     ),
     "escort_reminder": Kind(
         "Reminders the day before an escort", False, "Reminder: you have something tomorrow"
@@ -36,16 +52,27 @@ KINDS: dict[str, Kind] = {
         "Outcomes recorded after a meeting", False, "An outcome has been recorded"
     ),
     "checks_expiring": Kind(
-        "Safeguarding checks about to expire", False, "Checks are due for renewal"
+        "Safeguarding checks about to expire",
+        False,
+        "Checks are due for renewal",
+        champion_work=True,
     ),
-    "meetings_stale": Kind("Meetings that need checking", False, "Some meetings need checking"),
+    "meetings_stale": Kind(
+        "Meetings that need checking", False, "Some meetings need checking", champion_work=True
+    ),
     "checkout_overdue": Kind(
-        "Overdue safety check-outs", True, "Urgent: a safety check-out is overdue"
+        "Overdue safety check-outs", True, "Urgent: a safety check-out is overdue", at_any_hour=True
     ),
     "help_requested": Kind(
-        "A volunteer asked for help", True, "Urgent: a volunteer asked for help"
+        "A volunteer asked for help", True, "Urgent: a volunteer asked for help", at_any_hour=True
     ),
 }
+
+
+def waits_for_service_hours(kind: str, roles: set[str]) -> bool:
+    """An email of this kind to a person with these roles is held until service hours."""
+    found = KINDS[kind]
+    return "champion" in roles and found.champion_work and not found.at_any_hour
 
 
 def optional_kinds() -> dict[str, Kind]:

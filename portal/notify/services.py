@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from ..audit import utcnow
 from ..database import write_transaction
 from ..extensions import db
-from .kinds import KINDS, optional_kinds
+from .kinds import KINDS, optional_kinds, waits_for_service_hours
 from .models import EmailPreference, Notification, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -187,11 +187,15 @@ def notify_user(
     link: str | None = None,
     urgent: bool = False,
     dedupe_key: str | None = None,
+    *,
+    at_once: bool = False,
 ) -> bool:
     """Tell one person something, in the caller's transaction; returns False for a repeat.
 
     The portal shows `title` and `body`; the email says only what needs doing and links to the
-    portal, so a shared inbox or a phone's lock screen reveals nothing.
+    portal, so a shared inbox or a phone's lock screen reveals nothing. The portal shows it at
+    once; an email to a recovery champion outside service hours waits for the next opening,
+    except safety alerts and security links (kinds marked `at_any_hour`) or when `at_once`.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
@@ -208,7 +212,7 @@ def notify_user(
         }
     )
     if created and user.active and wants_email(user.id, kind):
-        queue_email(
+        message = queue_email(
             kind,
             user.email,
             "notification",
@@ -217,7 +221,17 @@ def notify_user(
             link=_portal_link(link),
             urgent=urgent,
         )
+        if not at_once and waits_for_service_hours(kind, user.roles):
+            message.next_attempt_at = email_due_at(utcnow())
     return created
+
+
+def email_due_at(now: datetime) -> datetime:
+    """When an email that waits for service hours goes: now inside them, else the opening."""
+    from ..service_hours import from_settings, next_in_hours
+
+    opens, closes = from_settings()
+    return next_in_hours(now, opens, closes)
 
 
 def _portal_link(link: str | None) -> str:

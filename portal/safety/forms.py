@@ -1,8 +1,13 @@
-"""The outcome form; the safety buttons are bare POST forms carrying only the CSRF token."""
+"""The outcome form, the champion's record-a-check form; the safety buttons are bare POST forms
+carrying only the CSRF token."""
 
 from __future__ import annotations
 
-from wtforms import HiddenField, RadioField, TextAreaField
+import re
+from datetime import date, time
+from typing import Any
+
+from wtforms import DateField, HiddenField, RadioField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..accompaniment.models import OUTCOMES
@@ -44,3 +49,73 @@ class OutcomeForm(Form):
         description="What went well or what would help next time. Nothing medical, no names.",
     )
     version = HiddenField()
+
+
+class DayBox(DateField):
+    """A date typed as YYYY-MM-DD (what the browser's date picker sends), with a plain error."""
+
+    def __init__(self, label: str, message: str, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        value = valuelist[0].strip()
+        try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError
+            self.data = date.fromisoformat(value)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.message) from None
+
+
+class TimeBox(TimeField):
+    """A 24-hour time typed as HH:MM (what the browser's time picker sends)."""
+
+    def __init__(self, label: str, message: str, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        value = valuelist[0].strip()
+        try:
+            if not re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", value):
+                raise ValueError
+            self.data = time.fromisoformat(value.zfill(5) if len(value) <= 5 else value)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.message) from None
+
+
+RECORD_KINDS = {
+    "checkin": "They met the client (check-in)",
+    "checkout": "They finished and are safe (check-out)",
+}
+
+
+class RecordCheckForm(Form):
+    """A champion records a check-in or check-out after the fact, at the time it happened."""
+
+    kind = RadioField(
+        "What happened?",
+        choices=choices(RECORD_KINDS),
+        validators=[InputRequired("Choose check-in or check-out")],
+    )
+    happened_on = DayBox(
+        "Date it happened",
+        "Enter a real date, like 2026-12-08",
+        validators=[InputRequired("Enter the date it happened")],
+        description="For example, 2026-12-08.",
+    )
+    happened_time = TimeBox(
+        "Time it happened (UK time)",
+        "Enter a time on the 24-hour clock, like 17:45",
+        validators=[InputRequired("Enter the time it happened")],
+        description="On the 24-hour clock, for example 17:45.",
+    )

@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..errors import Conflict, InvalidChange, NotFound
 from ..web import redirect_303, render, role_required
 from . import bp, services
-from .forms import ActionForm, OutcomeForm
+from .forms import ActionForm, OutcomeForm, RecordCheckForm
 
 CHECK_MESSAGES = {
     "checkin": ('Thank you: you have met them. Press "I\'m safe" when you finish.', None),
@@ -23,7 +23,12 @@ def _me():  # noqa: ANN202
 @bp.route("/escorts")
 @role_required("volunteer")
 def my_escorts():
-    return render("safety/my_escorts.html", escorts=services.my_escorts(_me()))
+    return render(
+        "safety/my_escorts.html",
+        escorts=services.my_escorts(_me()),
+        form=ActionForm(),
+        today=services.london_today(services.utcnow()),
+    )
 
 
 @bp.route("/escorts/<int:request_id>")
@@ -50,6 +55,9 @@ def _check(request_id: int, kind: str):  # noqa: ANN202
         new = services.record_check(request_id, _me(), kind)
     except NotFound:
         abort(404)
+    except InvalidChange as error:  # not open now: the message says when it opens
+        flash(error.message, "error")
+        return redirect_303(url_for("safety.escort", request_id=request_id))
     done, again = CHECK_MESSAGES[kind]
     flash(done if new else (again or done), "success")
     return redirect_303(url_for("safety.escort", request_id=request_id))
@@ -91,8 +99,41 @@ def ask_help(request_id: int):
 @bp.route("/today")
 @role_required("champion")
 def today():
-    rows = services.today_board(_me())
-    return render("safety/today.html", block="board", rows=rows, now=services.utcnow())
+    now = services.utcnow()
+    rows = services.today_board(_me(), now)
+    return render("safety/today.html", block="board", rows=rows, now=now)
+
+
+@bp.route("/escorts/<int:request_id>/record", methods=["GET", "POST"])
+@role_required("champion")
+def record_check(request_id: int):
+    """A champion records a check-in or check-out that happened earlier, at its real time."""
+    try:
+        item = services.get_board_escort(request_id, _me())
+    except NotFound:
+        abort(404)
+    form = RecordCheckForm()
+    if not form.is_submitted():
+        form.happened_on.data = item.days[0]
+    if form.validate_on_submit():
+        try:
+            check = services.record_check_for(
+                request_id,
+                _me(),
+                form.kind.data,
+                form.happened_on.data,
+                form.happened_time.data,
+            )
+        except NotFound:
+            abort(404)
+        except InvalidChange as error:
+            field = getattr(form, error.field or "", None) or form.kind
+            field.errors = [*field.errors, error.message]
+        else:
+            label = services.RECORDABLE[check.kind]
+            flash(f"{label} recorded for {item.volunteer.preferred_name}.", "success")
+            return redirect_303(url_for("safety.today"))
+    return render("safety/record_check.html", form=form, escort=item)
 
 
 @bp.route("/escorts/<int:request_id>/outcome", methods=["GET", "POST"])
@@ -102,6 +143,27 @@ def outcome(request_id: int):
         request_row, volunteer = services.get_outcome_request(request_id, _me())
     except NotFound:
         abort(404)
+    for_someone = services.is_champion(_me()) and volunteer.user_id != _me().id
+
+    def page(form: OutcomeForm | None, rule: str | None = None):  # noqa: ANN202
+        if for_someone:
+            back, back_label = url_for("safety.today"), "Back to today's escorts"
+        else:
+            back = url_for("safety.escort", request_id=request_id)
+            back_label = "Back to your escort"
+        return render(
+            "safety/outcome.html",
+            **({"form": form} if form is not None else {}),
+            request_row=request_row,
+            volunteer=volunteer,
+            rule=rule,
+            back=back,
+            back_label=back_label,
+        )
+
+    not_yet = services.outcome_action(request_row, services.utcnow())
+    if not not_yet.open:  # the form opens when the meeting starts; a post is refused too
+        return page(None, not_yet.rule)
     form = OutcomeForm()
     if not form.is_submitted():
         form.version.data = str(request_row.version)
@@ -127,6 +189,8 @@ def outcome(request_id: int):
                 title="This changed while you were looking",
                 body=error.message,
             ), 409
+        except services.NotOpen as error:  # the meeting has not started after all
+            return page(None, error.message)
         except InvalidChange as error:
             name = {"outcome": "came"}.get(error.field or "", error.field or "came")
             field = getattr(form, name, form.came)
@@ -135,7 +199,7 @@ def outcome(request_id: int):
             flash(
                 "Thank you. What happened is recorded and the keyworker has been told.", "success"
             )
-            if services.is_champion(_me()) and volunteer.user_id != _me().id:
+            if for_someone:
                 return redirect_303(url_for("safety.today"))
             return redirect_303(url_for("safety.my_escorts"))
-    return render("safety/outcome.html", form=form, request_row=request_row, volunteer=volunteer)
+    return page(form)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -94,7 +94,8 @@ def test_an_offer_to_one_volunteer_moves_the_request_and_tells_them(app):
         made = offers.make_offers(s.request.id, [s.volunteers[0].id], fresh(s.champion))
         offer = _offer(made[0].id)
         assert offer.state == "pending" and offer.broadcast_id is None
-        assert offer.expires_at <= datetime.now(UTC) + timedelta(hours=24, minutes=1)
+        assert offer.expires_at == offers.offer_expiry(offer.request, offer.created_at)
+        assert offer.created_at < offer.expires_at <= offer.created_at + timedelta(hours=36)
         request = _request(s.request.id)
         assert request.state == "offered"
         notes = db.session.scalars(
@@ -165,11 +166,12 @@ def test_an_offer_closes_sooner_when_the_meeting_is_sooner(app):
     s = scene(0)
     with app.app_context():
         request = _request(s.request.id)
-        point = request.meeting_point_at
-        far = offers.offer_expiry(request, point - timedelta(days=3))
-        assert far == point - timedelta(days=3) + timedelta(hours=24)
+        point = request.meeting_point_at  # a Monday evening
+        sent = at_local(point.astimezone(LONDON).date() - timedelta(days=3), time(11, 0))
+        far = offers.offer_expiry(request, sent)  # 24 hours later is inside service hours
+        assert far == sent + timedelta(hours=24)
         near = offers.offer_expiry(request, point - timedelta(hours=5))
-        assert near == point - timedelta(hours=2)
+        assert near == point - timedelta(hours=4)  # urgent: answers 4 hours before the meeting
         very_near = offers.offer_expiry(request, point - timedelta(hours=1))
         assert very_near == point
         with pytest.raises(InvalidChange, match="meeting point time has passed"):
@@ -184,8 +186,10 @@ def test_the_expiry_hours_come_from_the_settings(app):
         admin = make_user(roles=("admin",))
         save_settings(all_settings() | {"offer_expiry_hours": 6}, admin.id)
         request = _request(s.request.id)
-        now = request.meeting_point_at - timedelta(days=3)
-        assert offers.offer_expiry(request, now) == now + timedelta(hours=6)
+        now = at_local(
+            request.meeting_point_at.astimezone(LONDON).date() - timedelta(days=3), time(9)
+        )
+        assert offers.offer_expiry(request, now) == now + timedelta(hours=6)  # 3pm
 
 
 # --- accepting -----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,7 +15,6 @@ from portal.auth.passwords import password_problem, verify_password
 from portal.extensions import db
 from portal.notify.services import deliver_due
 
-from ..clock import TEST_NOW
 from ..factories import PASSWORD, make_user
 
 
@@ -201,7 +200,7 @@ def _fail(browser, email: str, times: int, app=None) -> list:
 
 def test_repeated_failures_are_slowed_then_refused_with_the_same_message(app, browser, clock):
     # the clock stands still: on a busy machine the 2-second wait could pass between two tries
-    clock.move_to(TEST_NOW, tick=False)
+    clock.move_to(datetime.now(UTC), tick=False)
     make_user(email="target@example.org")
     _fail(browser, "target@example.org", 3)
     # the right password is now refused for a while, with a message that does not confirm it
@@ -215,7 +214,7 @@ def test_repeated_failures_are_slowed_then_refused_with_the_same_message(app, br
 def test_throttle_is_kept_in_the_database_for_every_worker(app, browser, clock):
     from ..conftest import Browserless
 
-    clock.move_to(TEST_NOW, tick=False)
+    clock.move_to(datetime.now(UTC), tick=False)
     make_user(email="target@example.org")
     _fail(browser, "target@example.org", 3)
     other_worker = Browserless(app.test_client())  # another client, same database
@@ -228,7 +227,7 @@ def test_throttle_is_kept_in_the_database_for_every_worker(app, browser, clock):
 
 
 def test_the_wait_is_short_so_a_real_user_is_not_locked_out_for_long(app, browser, clock):
-    clock.move_to(TEST_NOW, tick=False)
+    clock.move_to(datetime.now(UTC), tick=False)
     make_user(email="target@example.org")
     _fail(browser, "target@example.org", 3)
     with app.app_context():
@@ -240,7 +239,7 @@ def test_the_wait_is_short_so_a_real_user_is_not_locked_out_for_long(app, browse
 
 
 def test_one_address_hammering_many_accounts_is_refused(app, browser, clock):
-    clock.move_to(TEST_NOW, tick=False)
+    clock.move_to(datetime.now(UTC), tick=False)
     app.config["THROTTLE_ADDRESS_LIMIT"] = 5
     make_user(email="real@example.org")
     for i in range(5):

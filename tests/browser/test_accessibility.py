@@ -90,7 +90,11 @@ SCANS: list[Scan] = [
     _s("admin", "admin.audit_trail", "/admin/audit?q=client"),
     _s("admin", "admin.data_protection", "/admin/data-protection"),
     _s("admin", "admin.retention", "/admin/data-protection/retention"),
-    _s("admin", "admin.subject_access", lambda w: f"/admin/data-protection/client/{w.client3.id}"),
+    _s(
+        "admin",
+        "admin.subject_access",
+        lambda w: f"/admin/data-protection/client/{w.client3.id}",
+    ),
     _s(
         "admin",
         "admin.erase",
@@ -212,6 +216,12 @@ SCANS: list[Scan] = [
         "safety.outcome",
         lambda w: f"/safety/escorts/{w.escort.id}/outcome",
         name="safety.outcome(champion)",
+    ),
+    _s(
+        "champion",
+        "safety.record_check",
+        lambda w: f"/safety/escorts/{w.escort.id}/record",
+        submit="Record this check",
     ),
     _s("champion", "reports.index", "/reports/"),
     _s("champion", "notify.inbox", "/messages/"),

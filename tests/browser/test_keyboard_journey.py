@@ -2,15 +2,16 @@
 
 A keyworker records session 2 (the client commits to a meeting and would like company) and
 sends the request; the champion offers it to a volunteer; the volunteer, on a phone, accepts,
-checks in, checks out and records what happened; the keyworker finds "did the client go"
-already answered in session 3. Only Tab, Shift+Tab, Enter, Space, arrow keys and typing: no
+checks in and out, and once the meeting has started (the suite's clock moves on to it, so
+each signs in again) records what happened; the keyworker finds "did the client go" already
+answered in session 3. Only Tab, Shift+Tab, Enter, Space, arrow keys and typing: no
 clicks, and no page.goto but each person's sign-in page.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -75,8 +76,8 @@ def _sign_in_by_keyboard(page, email: str) -> None:  # noqa: ANN001
 
 
 def _meeting_soon():  # noqa: ANN202
-    """A meeting whose next occurrence starts in a little over an hour (UK time), so the whole
-    day can be played: the outcome can be recorded from two hours before the start."""
+    """A meeting whose next occurrence starts in a little over an hour (UK time): check-in is
+    open now, and the test moves the clock to the start to record what happened."""
     from portal.meetings.occurrences import LONDON
 
     start = (datetime.now(LONDON) + timedelta(minutes=70)).replace(second=0, microsecond=0)
@@ -93,7 +94,7 @@ def _meeting_soon():  # noqa: ANN202
     )
 
 
-def test_a_whole_accompaniment_by_keyboard_only(chromium, live_server):
+def test_a_whole_accompaniment_by_keyboard_only(chromium, live_server, clock):  # noqa: ANN001
     from datetime import date
 
     meeting = _meeting_soon()
@@ -205,12 +206,26 @@ def test_a_whole_accompaniment_by_keyboard_only(chromium, live_server):
         _heading(vol, "My escorts on the day")
         tab_to(vol, vol.locator("main a[href^='/safety/escorts/']").first)
         _press(vol)
+        _heading(vol, "Hope Group")  # the escort's own page (the list has the buttons too)
         tab_to(vol, "I've met them")
         _press(vol)
         expect(vol.locator("#escort-status")).to_contain_text("Met at")
         tab_to(vol, "We've finished — I'm safe")
         _press(vol)
         expect(vol.locator("#escort-status")).to_contain_text("Finished and safe")
+
+        # The meeting starts: "what happened" opens (issue 13). An hour has passed, so the
+        # volunteer and the keyworker sign in again.
+        from portal.meetings.occurrences import next_occurrences
+
+        now = datetime.now(UTC)
+        start = next_occurrences(meeting.weekday, meeting.start_time, meeting.end_time, now, 1)
+        clock.move_to(start[0][0] + timedelta(minutes=1), tick=True)
+        _sign_in_by_keyboard(vol, volunteer_user.email)
+        _heading(vol, "My escorts")
+        tab_to(vol, "On the day: check in, check out, get help and record what happened")
+        _press(vol)
+        _heading(vol, "My escorts on the day")
         tab_to(vol, "Record what happened")
         _press(vol)
         _heading(vol, "What happened")
@@ -241,7 +256,9 @@ def test_a_whole_accompaniment_by_keyboard_only(chromium, live_server):
         assert not vol.console_errors, vol.console_errors
 
         # --- the keyworker finds the answer already given in session 3 --------------------------
-        tab_to(kw, "Back to Alex")
+        _sign_in_by_keyboard(kw, keyworker.email)
+        _heading(kw, "Your caseload")
+        tab_to(kw, "Alex")
         _press(kw)
         _heading(kw, "Alex")
         tab_to(kw, "Record session 3")

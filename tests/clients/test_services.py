@@ -229,7 +229,8 @@ def test_wanting_company_needs_a_meeting_and_choices_must_be_real(app):
 
 def test_session_three_is_prefilled_from_the_volunteers_outcome(app):
     made = make_client()
-    make_request(made, state="completed", outcome="attended")
+    # last week: the meeting has happened, so session three may say whether they went
+    make_request(made, state="completed", outcome="attended", weeks_ahead=-1)
     with app.app_context():
         client = db.session.get(Client, made.id)
         defaults = clients.session_defaults(client, 3)
@@ -249,7 +250,8 @@ def test_a_new_commitment_waits_while_a_peer_is_being_arranged(app):
 
 def test_session_three_after_the_meeting_retires_the_request(app):
     made = make_client()
-    request = make_request(made, state="completed", outcome="attended")
+    # last week: the meeting has happened, so session three may say whether they went
+    request = make_request(made, state="completed", outcome="attended", weeks_ahead=-1)
     with app.app_context():
         client = db.session.get(Client, made.id)
         client.commitment_at = datetime.now(UTC) - timedelta(hours=2)

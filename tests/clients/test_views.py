@@ -162,7 +162,8 @@ def test_the_meeting_picker_answers_htmx_with_its_fragment(login_as, browser, cl
 def test_session_three_is_prefilled_when_the_volunteer_recorded_attendance(login_as, client):
     keyworker = login_as("keyworker")
     made = make_client(keyworker)
-    make_request(made, state="completed", outcome="attended")
+    # last week: the meeting has happened, so session three may say whether they went
+    make_request(made, state="completed", outcome="attended", weeks_ahead=-1)
     html = _html(client.get(f"/clients/{made.id}/sessions/new/3"))
     assert 'id="attended-0" name="attended" type="radio" value="yes">' not in html
     assert re.search(r'checked[^>]*value="yes"|value="yes"[^>]*checked', html)

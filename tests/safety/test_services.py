@@ -19,6 +19,7 @@ from portal.notify.models import Notification, OutboxMessage
 from portal.safety import services
 from portal.safety.models import EscortCheck, EscortOutcome
 
+from ..clock import for_children
 from ..factories import (
     make_client,
     make_escort,
@@ -281,6 +282,7 @@ def test_no_overdue_alert_after_check_out_or_outcome(app):
     make_user(roles=("champion",))
     checked_out, _v, user, *_ = make_escort(starts_in=timedelta(hours=-1, minutes=-30))
     with app.app_context():
+        services.record_check(checked_out.id, _user(user.id), "checkin")
         services.record_check(checked_out.id, _user(user.id), "checkout")
     recorded, _v, user2, *_ = make_escort(starts_in=timedelta(hours=-1, minutes=-30))
     _outcome(app, recorded.id, user2.id, came="client_did_not_come")
@@ -323,7 +325,7 @@ def test_concurrent_ticks_send_one_overdue_alert_and_one_reminder(app, app_confi
     soon, _v, user, keyworker, _c = make_escort(starts_in=timedelta(days=1, hours=12))
     now = overdue.ends_at + timedelta(hours=2)
     context = multiprocessing.get_context("spawn")
-    with context.Pool(3) as pool:
+    with context.Pool(3, **for_children()) as pool:
         pool.starmap(_tick_in_process, [(app_config, now.isoformat())] * 3)
     _tick(app, now + timedelta(minutes=1))
     assert _count(app, kind="checkout_overdue") == len(champions)
