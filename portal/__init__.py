@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .clients import bp as clients_bp
+    from .governance import bp as governance_bp
     from .home import bp as home_bp
     from .meetings import bp as meetings_bp
     from .notify import bp as notify_bp
@@ -62,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
         auth_bp,
         home_bp,
         admin_bp,
+        governance_bp,
         system_bp,
         meetings_bp,
         volunteers_bp,

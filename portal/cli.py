@@ -156,7 +156,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(backup_command)
-    from .admin.governance_cli import retention_cli
+    from .governance.cli import retention_cli
 
     app.cli.add_command(retention_cli)
     app.cli.add_command(tick_command)

@@ -147,7 +147,7 @@ def _nav_items() -> list[tuple[str, str]]:
             ("admin.accounts_list", "Accounts"),
             ("admin.audit_trail", "Audit trail"),
             ("admin.settings", "Settings"),
-            ("admin.data_protection", "Data protection"),
+            ("governance.data_protection", "Data protection"),
         ]
         items.append(("clients.transfer", "Move clients"))
     return items

@@ -225,7 +225,7 @@ def build_world(app: Flask) -> tuple[dict[str, object], dict[str, list[str]]]:
             f"/volunteers/{volunteer.id}/meetings/add?meeting_id={other_meeting.id}"
         ],
         "meetings.import_preview": [f"/meetings/import/{import_id}"],
-        "admin.subject_access": [
+        "governance.subject_access": [
             f"/admin/data-protection/client/{client.id}",
             f"/admin/data-protection/volunteer/{volunteer.id}",
         ],

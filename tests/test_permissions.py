@@ -138,11 +138,11 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     # reports for commissioners: champions and admins; data protection: admins only
     "reports.index": CH | AD,
     "reports.download": CH | AD,
-    "admin.data_protection": AD,
-    "admin.retention": AD,
-    "admin.subject_access": AD,
-    "admin.subject_access_json": AD,
-    "admin.erase": AD,
+    "governance.data_protection": AD,
+    "governance.retention": AD,
+    "governance.subject_access": AD,
+    "governance.subject_access_json": AD,
+    "governance.erase": AD,
     # safety on the day: the volunteer's own escort; the champion's Today board; outcomes
     "safety.my_escorts": VOL,
     "safety.escort": VOL,

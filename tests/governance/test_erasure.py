@@ -214,12 +214,13 @@ def test_a_volunteer_who_is_also_staff_keeps_their_account(app):
     user = make_user(roles=("volunteer", "keyworker"))
     volunteer = make_vetted_volunteer(user)
     admin = make_user(roles=("admin",))
-    from portal.admin import governance as gov
+    from portal.governance.erasure import erase_subject
+    from portal.governance.people import get_subject
 
     with app.app_context():
-        gov.erase_subject(
+        erase_subject(
             "volunteer",
-            gov.get_subject("volunteer", volunteer.id),
+            get_subject("volunteer", volunteer.id),
             db.session.get(User, admin.id),
             volunteer.preferred_name,
         )

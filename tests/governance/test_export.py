@@ -7,9 +7,11 @@ from datetime import date
 
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, select
 
-from portal.admin import governance as gov
 from portal.audit import AuditEvent, audit
 from portal.extensions import db
+from portal.governance.export import collect_export
+from portal.governance.people import get_subject
+from portal.governance.records import EXCLUDED, linked_tables, plan_for
 
 from ..factories import (
     context,
@@ -47,18 +49,18 @@ def _every_linked_table(target: str) -> set[str]:
 def test_every_table_linked_to_a_client_or_volunteer_is_exported(app):
     """The meta-test: a new table with a key to a person's records must be in their export."""
     with app.app_context():
-        client_plan = set(gov.linked_tables(db.metadata, ["clients"])) | {"clients"}
-        volunteer_plan = set(gov.linked_tables(db.metadata, ["volunteers", "users"]))
+        client_plan = set(linked_tables(db.metadata, ["clients"])) | {"clients"}
+        volunteer_plan = set(linked_tables(db.metadata, ["volunteers", "users"]))
         volunteer_plan |= {"volunteers"}
         for target, plan in (("clients", client_plan), ("volunteers", volunteer_plan)):
             linked = _every_linked_table(target) | {target}
-            missing = linked - plan - set(gov.EXCLUDED)
+            missing = linked - plan - set(EXCLUDED)
             assert not missing, (
                 f"tables linked to {target} but not in the subject access export: {missing}. "
-                "Follow their keys in portal/admin/governance.py, or add them to EXCLUDED with "
+                "Follow their keys in portal/governance/records.py, or add them to EXCLUDED with "
                 "the reason."
             )
-        for name, reason in gov.EXCLUDED.items():
+        for name, reason in EXCLUDED.items():
             assert name in db.metadata.tables and len(reason) > 20
 
 
@@ -96,13 +98,13 @@ def test_the_walk_finds_a_table_added_later_and_one_linked_through_it():
         Column("id", Integer, primary_key=True),
         Column("user_id", ForeignKey("users.id")),
     )
-    found = gov.linked_tables(metadata, ["clients"])
+    found = linked_tables(metadata, ["clients"])
     assert set(found) == {"check_ins", "check_in_photos"}
     assert [[(link.table, link.column) for link in path] for path in found["check_in_photos"]] == [
         [("check_in_photos", "check_in_id"), ("check_ins", "client_id")]
     ]
     # through an account, only a user_id key means "this person's own record"
-    assert set(gov.linked_tables(metadata, ["users"])) == {"inboxes"}
+    assert set(linked_tables(metadata, ["users"])) == {"inboxes"}
 
 
 def _full_client():  # noqa: ANN202
@@ -153,11 +155,11 @@ def test_a_client_export_holds_a_row_from_every_linked_table(app):
     client, _volunteer = _full_client()
     other = make_client()
     with app.app_context():
-        subject = gov.get_subject("client", client.id)
-        export = gov.collect_export("client", subject)
+        subject = get_subject("client", client.id)
+        export = collect_export("client", subject)
     rows = {section.table: section.rows for section in export.sections}
     with app.app_context():
-        assert set(rows) == set(gov.plan_for("client", subject))  # every linked table, rows or not
+        assert set(rows) == set(plan_for("client", subject))  # every linked table, rows or not
     filled = {
         "clients", "client_consents", "client_fellowships", "fama_sessions", "client_goals",
         "client_journal_entries", "accompaniment_requests", "request_events", "offers",
@@ -202,8 +204,8 @@ def test_a_volunteer_export_covers_their_account_and_leaves_out_secrets_and_clie
             )
         )
         db.session.commit()
-        subject = gov.get_subject("volunteer", volunteer.id)
-        export = gov.collect_export("volunteer", subject)
+        subject = get_subject("volunteer", volunteer.id)
+        export = collect_export("volunteer", subject)
     rows = {section.table: section.rows for section in export.sections}
     text = json.dumps(export.as_json())
     assert rows["users"][0]["email"] == user.email

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 
 from portal.accompaniment.models import AccompanimentRequest
-from portal.admin import governance as gov
-from portal.admin.governance_models import Anonymisation
 from portal.audit import AuditEvent
 from portal.clients.models import Client, FamaSession, Goal
 from portal.extensions import db
+from portal.governance.models import Anonymisation
+from portal.governance.retention import run_retention
 from portal.reports.services import DateRange, build_report
 from portal.settings import SettingRow
 from portal.volunteers.models import SafeguardingItem, Volunteer, VolunteerLanguage
@@ -69,11 +69,11 @@ def test_a_closed_client_is_anonymised_only_after_the_retention_period(app):
     active = make_client(phone="07700 900222")
     with app.app_context():
         before = _numbers(build_report(PERIOD))
-        early = gov.run_retention(now=CLOSED + timedelta(days=30 * 23))
+        early = run_retention(now=CLOSED + timedelta(days=30 * 23))
         assert early.total == 0
         assert db.session.get(Client, client.id).first_name == client.first_name
 
-        result = gov.run_retention(now=datetime(2026, 1, 16, tzinfo=UTC))  # 24 months and a day
+        result = run_retention(now=datetime(2026, 1, 16, tzinfo=UTC))  # 24 months and a day
         assert [due.label for due in result.clients] == [client.reference]
         row = db.session.get(Client, client.id)
         assert row.reference == f"ANON-{client.id}"
@@ -110,13 +110,13 @@ def test_a_closed_client_is_anonymised_only_after_the_retention_period(app):
         assert event.client_ref == client.reference
         assert json.loads(event.detail)["reason"] == "retention"
         # a second run finds nothing more to do
-        assert gov.run_retention(now=datetime(2026, 6, 1, tzinfo=UTC)).total == 0
+        assert run_retention(now=datetime(2026, 6, 1, tzinfo=UTC)).total == 0
 
 
 def test_the_dry_run_lists_and_changes_nothing(app):
     client = _closed_client_with_history()
     with app.app_context():
-        result = gov.run_retention(now=datetime(2027, 1, 1, tzinfo=UTC), dry_run=True)
+        result = run_retention(now=datetime(2027, 1, 1, tzinfo=UTC), dry_run=True)
         assert [due.label for due in result.clients] == [client.reference]
         assert db.session.get(Client, client.id).reference == client.reference
         assert db.session.scalar(select(func.count()).select_from(Anonymisation)) == 0
@@ -127,9 +127,9 @@ def test_the_retention_period_is_the_admins_setting(app):
     with app.app_context():
         db.session.add(SettingRow(key="client_retention_months", value="6"))
         db.session.commit()
-        assert gov.run_retention(now=CLOSED + timedelta(days=150), dry_run=True).total == 0
+        assert run_retention(now=CLOSED + timedelta(days=150), dry_run=True).total == 0
         assert [
-            d.id for d in gov.run_retention(now=CLOSED + timedelta(days=190), dry_run=True).clients
+            d.id for d in run_retention(now=CLOSED + timedelta(days=190), dry_run=True).clients
         ] == [client.id]
 
 
@@ -143,7 +143,7 @@ def test_withdrawn_volunteers_are_anonymised_after_their_period(app):
     approved = make_vetted_volunteer()
     now = CLOSED + timedelta(days=370)  # 12 months and a few days
     with app.app_context():
-        result = gov.run_retention(now=now)
+        result = run_retention(now=now)
         assert [due.id for due in result.volunteers] == [withdrawn.id]
         row = db.session.get(Volunteer, withdrawn.id)
         assert (row.preferred_name, row.phone, row.conflict_notes, row.recovery_date) == (

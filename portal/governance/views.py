@@ -11,8 +11,11 @@ from ..errors import Conflict, InvalidChange
 from ..settings import get_setting
 from ..web import me, redirect_303, render, role_required, show_error
 from . import bp
-from . import governance as gov
-from .governance_forms import EraseForm, PersonSearchForm, RetentionRunForm
+from .erasure import MUST_KEEP, anonymisation_steps, anonymised_on, erase_subject
+from .export import export_json, export_subject
+from .forms import EraseForm, PersonSearchForm, RetentionRunForm
+from .people import find_people, get_subject, label_of
+from .retention import due_for_retention, run_retention
 
 SUBJECT = "/data-protection/<any(client, volunteer):kind>/<int:subject_id>"
 
@@ -36,10 +39,10 @@ def data_protection():
     form = PersonSearchForm(request.args)
     results = None
     if "q" in request.args and form.validate():
-        results = gov.find_people(form.kind.data, form.q.data)
-    clients, volunteers = gov.due_for_retention()
+        results = find_people(form.kind.data, form.q.data)
+    clients, volunteers = due_for_retention()
     return render(
-        "admin/governance/index.html",
+        "governance/index.html",
         block="results",
         form=form,
         results=results,
@@ -52,17 +55,17 @@ def data_protection():
 def retention():
     form = RetentionRunForm()
     if form.validate_on_submit():
-        result = gov.run_retention(actor=me())
+        result = run_retention(actor=me())
         message = (
             f"Anonymised {len(result.clients)} clients and {len(result.volunteers)} volunteers."
         )
         if result.skipped:
             message += f" {len(result.skipped)} could not be done yet: see the list."
         flash(message, "success")
-        return redirect_303(url_for("admin.retention"))
-    clients, volunteers = gov.due_for_retention()
+        return redirect_303(url_for("governance.retention"))
+    clients, volunteers = due_for_retention()
     return render(
-        "admin/governance/retention.html",
+        "governance/retention.html",
         form=form,
         clients=clients,
         volunteers=volunteers,
@@ -74,14 +77,14 @@ def retention():
 @bp.route(SUBJECT)
 @role_required("admin")
 def subject_access(kind: str, subject_id: int):
-    subject = gov.get_subject(kind, subject_id)
-    export = gov.export_subject(kind, subject, "page")
+    subject = get_subject(kind, subject_id)
+    export = export_subject(kind, subject, "page")
     return render(
-        "admin/governance/subject_access.html",
+        "governance/subject_access.html",
         export=export,
         kind=kind,
         subject=subject,
-        anonymised=gov.anonymised_on(kind, subject.id),
+        anonymised=anonymised_on(kind, subject.id),
         show_value=show_value,
     )
 
@@ -89,9 +92,9 @@ def subject_access(kind: str, subject_id: int):
 @bp.route(SUBJECT + ".json")
 @role_required("admin")
 def subject_access_json(kind: str, subject_id: int):
-    subject = gov.get_subject(kind, subject_id)
-    export = gov.export_subject(kind, subject, "json")
-    response = Response(gov.export_json(export), mimetype="application/json")
+    subject = get_subject(kind, subject_id)
+    export = export_subject(kind, subject, "json")
+    response = Response(export_json(export), mimetype="application/json")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="subject-access-{kind}-{subject.id}.json"'
     )
@@ -101,14 +104,14 @@ def subject_access_json(kind: str, subject_id: int):
 @bp.route(SUBJECT + "/erase", methods=["GET", "POST"])
 @role_required("admin")
 def erase(kind: str, subject_id: int):
-    subject = gov.get_subject(kind, subject_id)
-    done = gov.anonymised_on(kind, subject.id)
+    subject = get_subject(kind, subject_id)
+    done = anonymised_on(kind, subject.id)
     form = EraseForm()
     status = 200
     if done is None and form.validate_on_submit():
-        label = gov.label_of(kind, subject)
+        label = label_of(kind, subject)
         try:
-            gov.erase_subject(kind, subject, me(), form.confirmation.data)
+            erase_subject(kind, subject, me(), form.confirmation.data)
         except InvalidChange as error:
             show_error(form, error)
         except Conflict as error:  # the erase page again, the typed confirmation kept, and a 409
@@ -119,15 +122,15 @@ def erase(kind: str, subject_id: int):
                 f"{label}: personal details erased. The records that must stay were kept.",
                 "success",
             )
-            return redirect_303(url_for("admin.data_protection"))
+            return redirect_303(url_for("governance.data_protection"))
     return render(
-        "admin/governance/erase.html",
+        "governance/erase.html",
         form=form,
         kind=kind,
         subject=subject,
-        label=gov.label_of(kind, subject),
+        label=label_of(kind, subject),
         expected=subject.reference if kind == "client" else subject.preferred_name,
         anonymised=done,
-        steps=gov.anonymisation_steps(kind, subject),
-        must_keep=gov.MUST_KEEP[kind],
+        steps=anonymisation_steps(kind, subject),
+        must_keep=MUST_KEEP[kind],
     ), status

@@ -13,7 +13,7 @@ retention_cli = AppGroup("retention", help="Anonymise personal details kept past
 def run_command(dry_run: bool) -> None:
     """Anonymise closed clients and withdrawn volunteers past the retention periods."""
     from ..settings import get_setting
-    from .governance import run_retention
+    from .retention import run_retention
 
     result = run_retention(dry_run=dry_run)
     client_months = get_setting("client_retention_months")
