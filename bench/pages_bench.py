@@ -5,7 +5,7 @@ Run (demo scale, then large scale, one table):
 Demo scale only (quick):
     .venv/bin/python bench/pages_bench.py --demo-only
 Without --db the large database is built into a temporary folder with
-`portal.demo_large.build_demo_large(scale=--scale)` (slow: minutes).
+`portal.demo.large.build_demo_large(scale=--scale)` (slow: minutes).
 
 Each scale runs in its own fresh app on its own database file: the demo database is always built
 (migrations, then `build_demo()`) in a temporary folder; a database given with --db is COPIED
@@ -103,7 +103,7 @@ def build_large_db(folder: Path, scale: float) -> Path:
     upgrade(f"sqlite:///{path}", folder)
     app = make_app(f"sqlite:///{path}", folder)
     with app.app_context():
-        from portal.demo_large import build_demo_large
+        from portal.demo.large import build_demo_large
         from portal.extensions import db
 
         build_demo_large(scale=scale, seed=1)

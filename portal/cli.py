@@ -66,7 +66,7 @@ def demo_command(scale: str, factor: float, seed: int) -> None:
     from .demo import DEMO_ACCOUNTS, build_demo
 
     if scale == "large":
-        from .demo_large import LargeDataExists, build_demo_large
+        from .demo.large import LargeDataExists, build_demo_large
 
         started = time.perf_counter()
         try:

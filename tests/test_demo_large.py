@@ -21,7 +21,7 @@ from portal.audit import AuditEvent, utcnow
 from portal.auth.models import User, UserRole
 from portal.clients.models import Client, FamaSession
 from portal.demo import DEMO_ACCOUNTS
-from portal.demo_large import (
+from portal.demo.large import (
     COUNTS,
     REFERENCE_PREFIX,
     LargeDataExists,

@@ -26,8 +26,8 @@ from operator import itemgetter
 
 from sqlalchemy import JSON, Date, Table, Time, func, select, text
 
-from .accompaniment.facts import floor_slot
-from .accompaniment.models import (
+from ..accompaniment.facts import floor_slot
+from ..accompaniment.models import (
     WITHDRAW_CODES,
     AccompanimentRequest,
     EscortSlot,
@@ -35,17 +35,17 @@ from .accompaniment.models import (
     RequestEvent,
     VolunteerWeekCount,
 )
-from .audit import AuditEvent, audit, utcnow
-from .auth.models import User, UserRole
-from .auth.passwords import hash_password
-from .clients.models import Client, Consent, FamaSession, client_fellowships
-from .dbtypes import UTCDateTime
-from .extensions import db
-from .meetings.models import Fellowship, Meeting
-from .meetings.occurrences import LONDON, at_local, python_weekday
-from .safety.models import EscortCheck, EscortOutcome
-from .service_hours import answer_by
-from .volunteers.models import (
+from ..audit import AuditEvent, audit, utcnow
+from ..auth.models import User, UserRole
+from ..auth.passwords import hash_password
+from ..clients.models import Client, Consent, FamaSession, client_fellowships
+from ..dbtypes import UTCDateTime
+from ..extensions import db
+from ..meetings.models import Fellowship, Meeting
+from ..meetings.occurrences import LONDON, at_local, python_weekday
+from ..safety.models import EscortCheck, EscortOutcome
+from ..service_hours import answer_by
+from ..volunteers.models import (
     AvailabilityWindow,
     SafeguardingItem,
     TimeAway,
@@ -227,7 +227,7 @@ def build_demo_large(
     Refuses (LargeDataExists) when the database already holds large demo data. The same
     seed, scale and `now` give the same data.
     """
-    from .demo import build_demo, demo_user
+    from . import build_demo, demo_user
 
     if has_large_data():
         raise LargeDataExists(
@@ -286,8 +286,6 @@ class _Builder:
         self.weeks: dict[tuple[int, int, int], int] = defaultdict(int)
         self.slots: list[dict] = []
 
-    # --- helpers ---------------------------------------------------------------------------
-
     def _next_id(self, table: Table) -> int:
         return (db.session.scalar(select(func.max(table.c.id))) or 0) + 1
 
@@ -338,8 +336,6 @@ class _Builder:
 
     def _at(self, days_ago: float) -> datetime:
         return self.now - timedelta(days=days_ago)
-
-    # --- the build ---------------------------------------------------------------------------
 
     def build(self) -> dict[str, int]:
         sqlite = self.sqlite = db.session.get_bind().dialect.name == "sqlite"
@@ -803,8 +799,6 @@ class _Builder:
             )
         }
         self.weeks.update(self.sam_weeks)
-
-    # --- requests ----------------------------------------------------------------------------
 
     def _occurrence(self, meeting: tuple, day: date) -> tuple[date, datetime, datetime]:
         """The meeting's date on or after `day`, with its start and end instants."""

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from .audit import audit
-from .auth.models import User, UserRole, new_session_token
-from .auth.passwords import hash_password
-from .extensions import db
+from ..audit import audit
+from ..auth.models import User, UserRole, new_session_token
+from ..auth.passwords import hash_password
+from ..extensions import db
 
 
 # Demo people live under example.org (reserved for examples, never a real mailbox) so that every
@@ -49,12 +49,12 @@ DEMO_ACCOUNTS = (
 # Each domain builds its own demo data, in this order: later steps hang off earlier ones
 # (volunteers attend the demo meetings; requests need clients and volunteers).
 DEMO_STEPS: tuple[tuple[str, str], ...] = (
-    (".meetings.demo", "build_demo_meetings"),
-    (".volunteers.demo", "build_demo_volunteers"),
-    (".clients.demo", "build_demo_clients"),
-    (".accompaniment.demo", "build_demo_accompaniment"),
-    (".reports.demo", "build_demo_reports"),
-    (".safety.demo", "build_demo_safety"),
+    ("..meetings.demo", "build_demo_meetings"),
+    ("..volunteers.demo", "build_demo_volunteers"),
+    ("..clients.demo", "build_demo_clients"),
+    ("..accompaniment.demo", "build_demo_accompaniment"),
+    ("..reports.demo", "build_demo_reports"),
+    ("..safety.demo", "build_demo_safety"),
 )
 
 
