@@ -1,0 +1,127 @@
+"""What happened at the meeting, recorded after it by the volunteer or a champion.
+
+Recording the outcome completes the request through `change_request_state`, so of two people
+recording at once exactly one wins.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..accompaniment.models import OUTCOMES, AccompanimentRequest
+from ..audit import audit, utcnow
+from ..auth.models import User
+from ..clients.models import Client
+from ..errors import InvalidChange, NotFound
+from ..extensions import db
+from ..notify.services import notify_user
+from ..volunteers.models import Volunteer
+from ._common import _path, is_champion
+from .models import WANTS_AGAIN, EscortOutcome
+from .times import NotOpen, _when, outcome_action
+
+NOTE_LIMIT = 500
+
+
+def get_outcome_request(request_id: int, actor: User) -> tuple[AccompanimentRequest, Volunteer]:
+    """An accepted escort whose outcome the actor may record: their own, or any for a champion
+    (who records it for phone-only contacts)."""
+    row = db.session.execute(
+        select(AccompanimentRequest, Volunteer)
+        .join(Volunteer, Volunteer.id == AccompanimentRequest.volunteer_id)
+        .where(
+            AccompanimentRequest.id == request_id,
+            AccompanimentRequest.state == "accepted",
+        )
+    ).first()
+    if row is None:
+        raise NotFound("No such escort")
+    request, volunteer = row
+    if volunteer.user_id != actor.id and not is_champion(actor):
+        raise NotFound("No such escort")
+    return request, volunteer
+
+
+def _yes_no(value: object) -> bool | None:
+    if value in ("yes", True):
+        return True
+    if value in ("no", False):
+        return False
+    return None
+
+
+def record_outcome(  # noqa: PLR0913
+    request_id: int,
+    actor: User,
+    *,
+    came: str | None,
+    together: str | None = None,
+    again: str | None = None,
+    note: str | None = None,
+    version: int | None = None,
+    now: datetime | None = None,
+) -> AccompanimentRequest:
+    """Complete the escort with what happened, and tell the client's keyworker."""
+    from ..accompaniment.services import change_request_state
+
+    now = now or utcnow()
+    request, _volunteer = get_outcome_request(request_id, actor)
+    action = outcome_action(request, now)
+    if not action.open:
+        raise NotOpen(action.rule)
+    if came not in OUTCOMES:
+        raise InvalidChange("Say whether the client came", field="came")
+    if together not in (None, "", "yes", "no"):
+        raise InvalidChange("Select yes or no", field="together")
+    if again not in (None, "", *WANTS_AGAIN):
+        raise InvalidChange("Select one of the options", field="again")
+    if came == "attended" and not together:
+        raise InvalidChange("Say whether you went in together", field="together")
+    note = (note or "").strip()
+    if len(note) > NOTE_LIMIT:
+        raise InvalidChange(f"Write {NOTE_LIMIT} characters or fewer", field="note")
+    change_request_state(
+        request,
+        "completed",
+        actor,
+        note="Outcome recorded after the meeting",
+        version=version,
+        outcome=came,
+        commit=False,
+    )
+    db.session.add(
+        EscortOutcome(
+            request_id=request.id,
+            went_in_together=_yes_no(together) if came == "attended" else None,
+            wants_again=again or None,
+            note=note or None,
+            recorded_by_id=actor.id,
+            recorded_at=now,
+        )
+    )
+    client = db.session.get(Client, request.client_id)
+    audit(
+        "escort_outcome_recorded",
+        request,
+        detail={"outcome": came, "together": together or None, "again": again or None},
+        client_ref=client.reference if client else None,
+    )
+    keyworker = db.session.get(User, client.keyworker_id) if client else None
+    if keyworker is not None:
+        notify_user(
+            keyworker,
+            "outcome_recorded",
+            f"Outcome for {client.first_name or client.reference}: {OUTCOMES[came].lower()}",
+            body=f"{request.meeting.name}, {_when(request.starts_at)}. "
+            "It is ready to use in session three.",
+            link=_path("accompaniment.show", f"/requests/{request.id}", request_id=request.id),
+            dedupe_key=f"outcome:{request.id}",
+        )
+    db.session.commit()
+    return request
+
+
+def outcome_of(request_id: int) -> EscortOutcome | None:
+    return db.session.get(EscortOutcome, request_id)
