@@ -1,438 +1,92 @@
 """Database rows into matching's facts, and the SQL filter that finds candidates first.
 
-Matching (``portal.matching``) decides; this module only feeds it. Two things keep pages fast
+Matching (``portal.matching``) decides; these modules only feed it. Two things keep pages fast
 with thousands of volunteers: facts are loaded as plain column tuples in a fixed number of
-queries, and a request's candidates are found in SQL first. The SQL filter encodes every hard
-rule, never more strictly than matching does (one rule is deliberately looser), so a volunteer
-it drops is one matching would exclude too; the few it keeps are then judged by matching itself.
-Tests hold the loader to ``volunteers.services.volunteer_facts`` and the filter to
-``check_eligibility``.
+queries (`volunteer_loading`, `request_loading`), and a request's candidates are found in SQL
+first (here). The SQL filter encodes every hard rule, never more strictly than matching does (one
+rule is deliberately looser), so a volunteer it drops is one matching would exclude too; the few
+it keeps are then judged by matching itself. Its statements are built once per shape (which
+optional rules apply) from Core tables and bound parameters, then reused: building them afresh
+for every page cost more than running them. Tests hold the loader to
+``volunteers.services.volunteer_facts`` and the filter to ``check_eligibility``.
+
+The loaders' names are re-exported here, so callers keep importing from `facts`.
 """
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     Date,
     Integer,
     String,
     Time,
     and_,
-    any_,
     bindparam,
     case,
     exists,
     func,
     literal,
-    literal_column,
     or_,
     select,
     union_all,
 )
-from sqlalchemy.orm import lazyload
 
-from ..audit import utcnow
-from ..clients.models import Client
 from ..dbtypes import UTCDateTime
 from ..extensions import db
-from ..matching.model import (
-    LONDON,
-    NO_EXPIRY,
-    SAFEGUARDING_ITEMS,
-    DateRange,
-    RequestFacts,
-    Rules,
-    Slot,
-    VolunteerFacts,
-    WeeklyWindow,
-    add_months,
+from ..matching.model import SAFEGUARDING_ITEMS, RequestFacts, Rules, add_months
+from .fact_tables import _AW, _CC, _ES, _F, _M, _O, _SG, _TA, _V, _VF, _VL, _VM, _WC
+from .request_loading import (
+    ESCORT_HORIZON,
+    SLOT,
+    WEIGHT_NAMES,
+    LoadedRequest,
+    ceil_slot,
+    client_gender,
+    escort_slots,
+    escort_span,
+    escort_week,
+    floor_slot,
+    load_requests,
+    loaded_from,
+    matching_rules,
+    request_facts,
+    requests_statement,
 )
-from ..meetings.models import Fellowship, Meeting
-from ..volunteers.models import (
-    AvailabilityWindow,
-    SafeguardingItem,
-    TimeAway,
-    Volunteer,
-    VolunteerLanguage,
-    VolunteerMeeting,
-    volunteer_fellowships,
-)
-from .models import (
-    AccompanimentRequest,
-    EscortSlot,
-    Offer,
-    VolunteerClientConflict,
-    VolunteerWeekCount,
-)
-from .services import wished_peer_gender
+from .volunteer_loading import _aware, load_volunteer_facts
 
-# Core tables: statements built from them are cheap to make and cache well.
-_V = Volunteer.__table__
-_SG = SafeguardingItem.__table__
-_VM = VolunteerMeeting.__table__
-_AW = AvailabilityWindow.__table__
-_TA = TimeAway.__table__
-_ES = EscortSlot.__table__
-_WC = VolunteerWeekCount.__table__
-_VL = VolunteerLanguage.__table__
-_VF = volunteer_fellowships
-_F = Fellowship.__table__
-_M = Meeting.__table__
-_O = Offer.__table__
-_CC = VolunteerClientConflict.__table__
-
-SLOT = timedelta(minutes=15)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-WEIGHT_NAMES = ("attends_meeting", "knows_fellowship", "distance", "load", "reliability")
-# Escorts older than this cannot overlap a request being matched, nor share its ISO week.
-ESCORT_HORIZON = timedelta(days=8)
-
-
-# --- time: the 15-minute grid the busy slots use -------------------------------------------------
-
-
-def floor_slot(moment: datetime) -> datetime:
-    """The start of the 15-minute slot holding `moment` (UTC; London's offsets are whole hours)."""
-    moment = moment.astimezone(UTC)
-    return moment - (moment - _EPOCH) % SLOT
-
-
-def ceil_slot(moment: datetime) -> datetime:
-    """The first slot boundary at or after `moment`."""
-    floor = floor_slot(moment)
-    return floor if floor == moment.astimezone(UTC) else floor + SLOT
-
-
-def escort_slots(start: datetime, end: datetime) -> list[datetime]:
-    """Every 15-minute slot an escort from `start` to `end` touches."""
-    slots, slot = [], floor_slot(start)
-    while slot < end:
-        slots.append(slot)
-        slot += SLOT
-    return slots
-
-
-def escort_span(request: AccompanimentRequest) -> tuple[datetime, datetime]:
-    """The escort's own time: from the meeting-point time to the meeting's end."""
-    return request.meeting_point_at, request.ends_at
-
-
-def escort_week(request: AccompanimentRequest) -> tuple[int, int]:
-    """The ISO week the weekly cap counts this escort in (as matching does)."""
-    iso = request.meeting_point_at.astimezone(LONDON).date().isocalendar()
-    return iso.year, iso.week
-
-
-# --- rules and requests --------------------------------------------------------------------------
-
-
-def matching_rules() -> Rules:
-    """The service's matching settings: minimum recovery time and the score weights."""
-    from ..settings import get_setting
-
-    return Rules(
-        min_recovery_months=int(get_setting("min_recovery_months")),
-        weights={name: float(get_setting(f"weight_{name}")) for name in WEIGHT_NAMES},
-    )
-
-
-def client_gender(client: Client) -> str | None:
-    """The client's gender as the volunteers' 'own gender only' rule reads it."""
-    return client.gender if client.gender in ("woman", "man", "non-binary") else None
-
-
-def request_facts(
-    request: AccompanimentRequest, client: Client, meeting: Meeting, fellowship_code: str
-) -> RequestFacts:
-    """One request as matching sees it: the escort from meeting point to meeting end."""
-    return RequestFacts(
-        id=request.id,
-        client_id=request.client_id,
-        meeting_id=request.meeting_id,
-        fellowship=fellowship_code,
-        area=meeting.area or "",
-        start=request.meeting_point_at,
-        end=request.ends_at,
-        lat=meeting.latitude,
-        lon=meeting.longitude,
-        peer_gender=wished_peer_gender(request, client),  # type: ignore[arg-type]
-        language=request.language or None,
-        wants_fellowship_experience=bool(request.fellowship_experience),
-        client_gender=client_gender(client),
-    )
-
-
-@dataclass(frozen=True)
-class LoadedRequest:
-    """A request with what its page and matching need, loaded together."""
-
-    request: AccompanimentRequest
-    client: Client
-    meeting: Meeting
-    fellowship: Fellowship
-    facts: RequestFacts
-
-
-def requests_statement() -> Any:
-    """A select of (request, client, meeting, fellowship) rows to narrow with `.where()`."""
-    return (
-        select(AccompanimentRequest, Client, Meeting, Fellowship)
-        .join(Client, Client.id == AccompanimentRequest.client_id)
-        .join(Meeting, Meeting.id == AccompanimentRequest.meeting_id)
-        .join(Fellowship, Fellowship.id == Meeting.fellowship_id)
-        .options(lazyload(AccompanimentRequest.meeting), lazyload(Meeting.fellowship))
-    )
-
-
-def loaded_from(rows: Iterable[Any]) -> list[LoadedRequest]:
-    """Rows of `requests_statement()` as LoadedRequest, facts built."""
-    return [
-        LoadedRequest(
-            request,
-            client,
-            meeting,
-            fellowship,
-            request_facts(request, client, meeting, fellowship.code),
-        )
-        for request, client, meeting, fellowship in rows
-    ]
-
-
-def load_requests(*where: Any) -> list[LoadedRequest]:
-    """Requests matching `where`, with client, meeting and fellowship (one query)."""
-    return loaded_from(db.session.execute(requests_statement().where(*where)).all())
-
-
-# --- volunteers ----------------------------------------------------------------------------------
-
-
-def _week_pattern(weeks: str) -> str | frozenset[int]:
-    if weeks == "every":
-        return "every"
-    numbers = frozenset(int(w) for w in weeks.split(",") if w.isdigit() and 1 <= int(w) <= 5)
-    return numbers or "every"
-
-
-def _ids_in(column: Any, dialect: str) -> Any:
-    """`column` is one of the ids bound as a single parameter, so the statement stays cached.
-
-    An IN list of hundreds of parameters is rendered afresh on every call; a JSON array (SQLite)
-    or an array (PostgreSQL) is one parameter.
-    """
-    if dialect == "postgresql":
-        return column == any_(bindparam("ids", type_=ARRAY(Integer)))
-    return column.in_(
-        select(literal_column("value")).select_from(func.json_each(bindparam("ids", type_=String)))
-    )
-
-
-@lru_cache(maxsize=4)
-def _loaders(dialect: str) -> dict[str, Any]:
-    """The loader's statements for one database dialect, built once."""
-    v, sg, vm, aw, ta = _V.c, _SG.c, _VM.c, _AW.c, _TA.c
-    es, ar, o, cc = _ES.c, AccompanimentRequest.__table__.c, _O.c, _CC.c
-    finished = ar.state == "completed"
-    recent = and_(
-        ar.starts_at >= bindparam("month_ago", type_=UTCDateTime),
-        ar.starts_at <= bindparam("now", type_=UTCDateTime),
-        ar.state.in_(("accepted", "completed")),
-    )
-    did_go = case((ar.outcome != "volunteer_could_not_go", 1), else_=0)
-    return {
-        "base": select(
-            v.id,
-            v.status,
-            v.gender,
-            v.home_area,
-            v.weekly_cap,
-            v.accompany_rule,
-            v.recovery_date,
-            v.recovery_confirmed_at,
-        ).where(_ids_in(v.id, dialect)),
-        "fellowships": select(_VF.c.volunteer_id, _F.c.code)
-        .join(_F, _F.c.id == _VF.c.fellowship_id)
-        .where(_ids_in(_VF.c.volunteer_id, dialect)),
-        "languages": select(_VL.c.volunteer_id, _VL.c.language).where(
-            _ids_in(_VL.c.volunteer_id, dialect)
-        ),
-        "safeguarding": select(
-            sg.volunteer_id, sg.kind, sg.expires_on, sg.references_received
-        ).where(_ids_in(sg.volunteer_id, dialect)),
-        # EXISTS rather than a join: joined, SQLite drives from the meetings' index.
-        "meetings": select(vm.volunteer_id, vm.meeting_id, vm.weeks).where(
-            _ids_in(vm.volunteer_id, dialect),
-            exists().where(_M.c.id == vm.meeting_id, _M.c.active.is_(True)),
-        ),
-        "windows": select(aw.volunteer_id, aw.weekday, aw.start_time, aw.end_time)
-        .where(_ids_in(aw.volunteer_id, dialect))
-        .order_by(aw.id),
-        "away": select(ta.volunteer_id, ta.first_day, ta.last_day)
-        .where(_ids_in(ta.volunteer_id, dialect))
-        .order_by(ta.id),
-        "escorts": select(es.volunteer_id, func.min(es.slot_start), func.max(es.slot_start))
-        .where(
-            _ids_in(es.volunteer_id, dialect),
-            es.slot_start >= bindparam("horizon", type_=UTCDateTime),
-        )
-        .group_by(es.volunteer_id, es.request_id),
-        "record": select(
-            ar.volunteer_id,
-            func.sum(case((finished, 1), else_=0)),
-            func.sum(case((finished, did_go), else_=0)),
-            func.sum(case((recent, 1), else_=0)),
-        )
-        .where(_ids_in(ar.volunteer_id, dialect))
-        .group_by(ar.volunteer_id),
-        # Declines matter only for requests matching may still place (not long past): without
-        # this bound every decline of two years came back on each load (issue 9's benchmark).
-        "offers": select(o.volunteer_id, o.request_id, o.state).where(
-            _ids_in(o.volunteer_id, dialect),
-            # No OR of states at the top: with one, SQLite read every declined offer of the
-            # service through the state index (0.5 s at large scale) instead of by volunteer.
-            o.state.in_(("declined", "withdrawn")),
-            or_(
-                o.state == "declined",
-                and_(o.withdraw_code == "released", o.answered_at.is_not(None)),
-            ),
-            or_(
-                o.state != "declined",
-                # a list made once from the starts_at index, not a lookup per decline
-                o.request_id.in_(
-                    select(ar.id).where(ar.starts_at >= bindparam("horizon", type_=UTCDateTime))
-                ),
-            ),
-        ),
-        "conflicts": select(cc.volunteer_id, cc.client_id).where(_ids_in(cc.volunteer_id, dialect)),
-    }
-
-
-def load_volunteer_facts(
-    ids: Iterable[int] | Any, now: datetime | None = None, scoring: bool = True
-) -> dict[int, VolunteerFacts]:
-    """Matching's facts for the volunteers `ids` (a list, or a select of ids), in 11 queries.
-
-    The profile, vetting and availability read exactly as ``volunteers.services.volunteer_facts``
-    reads them; escorts, declines, conflicts and the record of turning up come from here.
-    With `scoring=False` (eligibility only, as the queue's check) the record of turning up,
-    which only scoring reads, is left at zero: one query fewer, and the dearest at large scale
-    (it sums every request the volunteers ever had).
-    """
-    now = now or utcnow()
-    if not isinstance(ids, list | tuple | set | frozenset):
-        ids = db.session.scalars(ids).all()
-    ids = sorted(set(ids))
-    if not ids:
-        return {}
-    dialect = db.session.get_bind().dialect.name
-    statements = _loaders(dialect)
-    bound = {"ids": ids if dialect == "postgresql" else json.dumps(ids)}
-
-    # Core execution on the session's connection: the same transaction, without the ORM's
-    # per-statement work (these are plain column selects).
-    connection = db.session.connection()
-
-    def rows(name: str, **extra: Any) -> Any:
-        return connection.execute(statements[name], bound | extra).all()
-
-    base = rows("base")
-    if not base:
-        return {}
-    fellowships: dict[int, set[str]] = defaultdict(set)
-    for volunteer_id, code in rows("fellowships"):
-        fellowships[volunteer_id].add(code)
-    languages: dict[int, set[str]] = defaultdict(set)
-    for volunteer_id, language in rows("languages"):
-        languages[volunteer_id].add(language)
-    expiry: dict[int, dict[str, date]] = defaultdict(dict)
-    for volunteer_id, kind, expires_on, received in rows("safeguarding"):
-        if kind == "references" and (received or 0) < 2:
-            continue
-        lasts = expires_on or NO_EXPIRY
-        held = expiry[volunteer_id].get(kind)
-        if held is None or lasts > held:
-            expiry[volunteer_id][kind] = lasts
-    meetings: dict[int, dict[int, Any]] = defaultdict(dict)
-    for volunteer_id, meeting_id, weeks in rows("meetings"):
-        meetings[volunteer_id][meeting_id] = _week_pattern(weeks)
-    windows: dict[int, list[WeeklyWindow]] = defaultdict(list)
-    for volunteer_id, weekday, start, end in rows("windows"):
-        windows[volunteer_id].append(WeeklyWindow(weekday, start, end))
-    away: dict[int, list[DateRange]] = defaultdict(list)
-    for volunteer_id, first, last in rows("away"):
-        away[volunteer_id].append(DateRange(first, last))
-    extra = _matching_history(rows, now, scoring)
-    return {
-        row[0]: VolunteerFacts(
-            id=row[0],
-            status=row[1],
-            gender=row[2] or "",
-            languages=frozenset(languages[row[0]]),
-            fellowships=frozenset(fellowships[row[0]]),
-            home_area=row[3] or "",
-            weekly_cap=row[4],
-            accompanies=row[5],
-            safeguarding={kind: expiry[row[0]].get(kind) for kind in SAFEGUARDING_ITEMS},
-            recovery_date=row[6] if row[7] else None,
-            meetings=meetings[row[0]],
-            windows=tuple(windows[row[0]]),
-            away=tuple(away[row[0]]),
-            **extra.get(row[0], {}),
-        )
-        for row in base
-    }
-
-
-def _matching_history(rows: Any, now: datetime, scoring: bool = True) -> dict[int, dict[str, Any]]:
-    """Escorts held, requests declined, conflicts and the record of turning up (4 queries;
-    3 without `scoring`)."""
-    history: dict[int, dict[str, Any]] = defaultdict(
-        lambda: {
-            "escorts": [],
-            "declined_requests": set(),
-            "conflict_clients": set(),
-            "escorts_last_30_days": 0,
-            "accepted_count": 0,
-            "completed_count": 0,
-        }
-    )
-    for volunteer_id, first, last in rows("escorts", horizon=now - ESCORT_HORIZON):
-        first, last = _aware(first), _aware(last)
-        history[volunteer_id]["escorts"].append(Slot(first, last + SLOT))
-    record = rows("record", month_ago=now - timedelta(days=30), now=now) if scoring else ()
-    for volunteer_id, completed, went, recent_count in record:
-        entry = history[volunteer_id]
-        entry["accepted_count"] += int(completed or 0)
-        entry["completed_count"] += int(went or 0)
-        entry["escorts_last_30_days"] = int(recent_count or 0)
-    for volunteer_id, request_id, state in rows("offers", horizon=now - ESCORT_HORIZON):
-        if state == "declined":
-            history[volunteer_id]["declined_requests"].add(request_id)
-        else:  # accepted, then could not go: counts against turning up
-            history[volunteer_id]["accepted_count"] += 1
-    for volunteer_id, client_id in rows("conflicts"):
-        history[volunteer_id]["conflict_clients"].add(client_id)
-    return history
-
-
-def _aware(value: datetime) -> datetime:
-    # Aggregates (min/max) bypass the column type on some drivers: a naive value is UTC.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-# --- the SQL filter ------------------------------------------------------------------------------
-#
-# Statements are built once per shape (which optional rules apply) from Core tables and bound
-# parameters, then reused: building them afresh for every page cost more than running them.
+__all__ = [
+    "ESCORT_HORIZON",
+    "SLOT",
+    "WEIGHT_NAMES",
+    "LoadedRequest",
+    "Shape",
+    "Sifted",
+    "_aware",
+    "candidate_ids",
+    "candidate_ids_for_many",
+    "ceil_slot",
+    "client_gender",
+    "escort_slots",
+    "escort_span",
+    "escort_week",
+    "filter_params",
+    "floor_slot",
+    "free_ids",
+    "load_requests",
+    "load_volunteer_facts",
+    "loaded_from",
+    "matching_rules",
+    "request_facts",
+    "requests_statement",
+    "rule_conditions",
+    "shape_of",
+    "sift",
+]
 
 
 @dataclass(frozen=True)
