@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, abort, flash, redirect, request, session, url_for
+from flask import Flask, abort, flash, redirect, session, url_for
 from flask_login import current_user, logout_user
+from htmx_flask import request
 from werkzeug.wrappers import Response
 
 from .web import PUBLIC, SIGNED_IN, access_of
@@ -29,7 +30,7 @@ def _to_sign_in(message: str | None = None) -> Response:
     if message:
         flash(message, "info")
     target = url_for("auth.sign_in", next=request.full_path.rstrip("?"))
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         # htmx would swap a sign-in page into a fragment; send the whole browser there instead.
         response = Response("", status=401)
         response.headers["HX-Redirect"] = target

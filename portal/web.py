@@ -10,8 +10,9 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
+from htmx_flask import request
 from jinja2_fragments.flask import render_block
 from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
@@ -43,13 +44,14 @@ def query_text(name: str, limit: int = 100) -> str:
     return without_control(request.args.get(name) or "").strip()[:limit]
 
 
+def wants_fragment() -> bool:
+    """An htmx request for part of a page (a boosted link or form wants the whole page)."""
+    return bool(request.htmx) and not request.htmx.boosted
+
+
 def render(template: str, block: str | None = None, **context: Any) -> str:
     """The whole page, or only `block` when htmx asks for that fragment."""
-    if (
-        block
-        and request.headers.get("HX-Request") == "true"
-        and not request.headers.get("HX-Boosted")
-    ):
+    if block and wants_fragment():
         return render_block(template, block, **context)
     return render_template(template, **context)
 

@@ -15,7 +15,7 @@ from ..accompaniment.models import AccompanimentRequest
 from ..audit import audit_view, utcnow
 from ..errors import Conflict, DomainError, InvalidChange, NotFound
 from ..meetings.models import WEEKDAYS
-from ..web import MAX_ID, paginate, redirect_303, render, role_required
+from ..web import MAX_ID, paginate, redirect_303, render, role_required, wants_fragment
 from . import bp, fama, picker
 from . import services as clients
 from .forms import (
@@ -329,11 +329,7 @@ def _picker_context(form, client: Client, now: datetime) -> dict:  # noqa: ANN00
 
 def _session_page(client: Client, kind: int, form, now: datetime, defaults: dict):  # noqa: ANN001, ANN202
     context = _picker_context(form, client, now) if kind in (2, 3) else {}
-    fragment = (
-        request.form.get("find")
-        and request.headers.get("HX-Request") == "true"
-        and not request.headers.get("HX-Boosted")
-    )
+    fragment = request.form.get("find") and wants_fragment()
     return render(
         "clients/_picker.html" if fragment else "clients/session_form.html",
         block="meeting_choices" if fragment else None,

@@ -19,6 +19,7 @@ from ..web import (
     role_required,
     show_error,
     signed_in,
+    wants_fragment,
 )
 from . import bp, services
 from .forms import ButtonForm, ConfirmForm, FellowshipForm, ImportForm, MeetingForm
@@ -71,7 +72,7 @@ def search():
 
 def _wants_results_only() -> bool:
     """An htmx live-search request: only the results block is swapped, so skip the form's data."""
-    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
+    return wants_fragment()
 
 
 @bp.route("/meetings.csv")
