@@ -1,0 +1,193 @@
+"""A client's least-data record: add, correct, close or reopen, and move to another keyworker."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..accompaniment.models import LIVE_STATES, AccompanimentRequest
+from ..audit import audit, utcnow
+from ..auth.models import User, UserRole
+from ..errors import InvalidChange, NotFound
+from ..extensions import db
+from ..meetings.models import Fellowship
+from ._common import _claim_version
+from .models import GENDERS, Client
+
+REFERENCE = re.compile(r"^[A-Z0-9][A-Z0-9 /._-]{0,39}$")
+
+
+def keyworkers() -> list[User]:
+    """Active accounts holding the keyworker role, by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.role_rows.any(UserRole.role == "keyworker"))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def normalise_reference(reference: str) -> str:
+    return " ".join(reference.split()).upper()
+
+
+def _check_details(details: dict) -> dict:
+    """Whitelist and check the least-data fields; anything else is ignored."""
+    reference = normalise_reference(details.get("reference") or "")
+    if not REFERENCE.match(reference):
+        raise InvalidChange(
+            "Enter the case-management reference using letters, numbers, spaces and - / . _",
+            field="reference",
+        )
+    first_name = (details.get("first_name") or "").strip()
+    if not first_name or len(first_name) > 60:
+        raise InvalidChange("Enter the name the client likes to be called", field="first_name")
+    gender = details.get("gender")
+    if gender not in GENDERS:
+        raise InvalidChange("Select how the client describes their gender", field="gender")
+    fellowship_ids = sorted(set(details.get("fellowship_ids") or []))
+    fellowships = (
+        list(db.session.scalars(select(Fellowship).where(Fellowship.id.in_(fellowship_ids))))
+        if fellowship_ids
+        else []
+    )
+    if len(fellowships) != len(fellowship_ids):
+        raise InvalidChange("Select fellowships from the list", field="fellowships")
+    return {
+        "reference": reference,
+        "first_name": first_name,
+        "gender": gender,
+        "pronouns": (details.get("pronouns") or "").strip()[:40] or None,
+        "languages": (details.get("languages") or "").strip()[:200] or None,
+        "access_needs": (details.get("access_needs") or "").strip()[:500] or None,
+        "literacy_support": bool(details.get("literacy_support")),
+        "fellowships": fellowships,
+    }
+
+
+def _reference_taken(reference: str, except_id: int | None = None) -> bool:
+    statement = select(Client.id).where(Client.reference == reference)
+    if except_id is not None:
+        statement = statement.where(Client.id != except_id)
+    return db.session.scalar(statement) is not None
+
+
+def add_client(actor: User, **details: Any) -> Client:
+    """Add a client to the actor's own caseload with the least data that does the job."""
+    values = _check_details(details)
+    if _reference_taken(values["reference"]):
+        raise InvalidChange(
+            "A client with this reference is already in the portal. Check the reference, or "
+            "ask your admin to move the client to your caseload",
+            field="reference",
+        )
+    client = Client(keyworker_id=actor.id, status="active", **values)
+    db.session.add(client)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise InvalidChange(
+            "A client with this reference is already in the portal", field="reference"
+        ) from None
+    audit("client_added", client, client_ref=client.reference, actor_id=actor.id)
+    db.session.commit()
+    return client
+
+
+def update_client(client: Client, actor: User, version: int | None, **details: Any) -> Client:
+    """Correct the client's details."""
+    values = _check_details(details)
+    if _reference_taken(values["reference"], except_id=client.id):
+        raise InvalidChange(
+            "Another client already has this reference. Check it and try again",
+            field="reference",
+        )
+    _claim_version(client, version)
+    changed = sorted(k for k, v in values.items() if getattr(client, k) != v)
+    for key, value in values.items():
+        setattr(client, key, value)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise InvalidChange(
+            "Another client already has this reference", field="reference"
+        ) from None
+    audit(
+        "client_updated",
+        client,
+        detail={"fields": changed},
+        client_ref=client.reference,
+        actor_id=actor.id,
+    )
+    db.session.commit()
+    return client
+
+
+def set_client_status(client: Client, actor: User, status: str, version: int | None) -> None:
+    """Close a case (it leaves the caseload) or reopen it."""
+    if status not in ("active", "closed"):
+        raise InvalidChange("Choose open or closed")
+    if client.status == status:
+        return
+    if status == "closed":
+        live = db.session.scalar(
+            select(func.count())
+            .select_from(AccompanimentRequest)
+            .where(
+                AccompanimentRequest.client_id == client.id,
+                AccompanimentRequest.state.in_(LIVE_STATES),
+            )
+        )
+        if live:
+            raise InvalidChange(
+                "This client has a request for a peer in progress. Cancel it before closing "
+                "the case."
+            )
+    _claim_version(client, version)
+    client.status = status
+    client.closed_at = utcnow() if status == "closed" else None
+    audit(
+        "client_closed" if status == "closed" else "client_reopened",
+        client,
+        client_ref=client.reference,
+        actor_id=actor.id,
+    )
+    db.session.commit()
+
+
+def transfer_client(client: Client, keyworker_id: int, actor: User, version: int | None) -> None:
+    """Move a client to another keyworker's caseload (admins only; audited)."""
+    if not actor.has_role("admin"):
+        raise NotFound("No such client")
+    target = db.session.get(User, keyworker_id)
+    if target is None or not target.active or not target.has_role("keyworker"):
+        raise InvalidChange("Choose a keyworker from the list", field="keyworker_id")
+    if target.id == client.keyworker_id:
+        raise InvalidChange(
+            "The client is already on this keyworker's caseload", field="keyworker_id"
+        )
+    _claim_version(client, version)
+    before = client.keyworker_id
+    client.keyworker_id = target.id
+    audit(
+        "client_transferred",
+        client,
+        detail={"from_keyworker": before, "to_keyworker": target.id},
+        client_ref=client.reference,
+        actor_id=actor.id,
+    )
+    db.session.commit()
+
+
+def find_client_by_reference(reference: str) -> Client | None:
+    """For the admin's transfer page only."""
+    normal = normalise_reference(reference or "")
+    if not normal or len(normal) > 40:
+        return None
+    return db.session.scalar(select(Client).where(Client.reference == normal))
