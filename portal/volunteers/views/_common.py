@@ -1,0 +1,95 @@
+"""Helpers every volunteers' view module uses, and the date filters of their templates."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Any
+
+from flask import request
+
+from ...errors import Conflict
+from ...web import me, render
+from .. import bp
+from .. import services as volunteers
+from ..models import (
+    ACCOMPANY_RULES,
+    DBS_LEVELS,
+    GENDERS,
+    SAFEGUARDING_KINDS,
+    STATUSES,
+    TRAVEL_MODES,
+    WEEKDAYS,
+    Volunteer,
+)
+
+CHAMPION = "champion"
+VOLUNTEER = "volunteer"
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+@bp.app_template_filter("long_date")
+def long_date(value: date | None) -> str:
+    """'Tuesday 3 December 2026'."""
+    if value is None:
+        return ""
+    return f"{WEEKDAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+@bp.app_template_filter("wall_clock")
+def wall_clock(value: time | None) -> str:
+    """'7:30pm', '9am'."""
+    if value is None:
+        return ""
+    hour = value.hour % 12 or 12
+    minutes = f":{value.minute:02d}" if value.minute else ""
+    return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
+
+
+def conflict_page(error: Conflict, back: str) -> tuple[str, int]:
+    """The volunteers' own 409 page: says nothing was saved and links back to try again (which
+    is why their views catch `Conflict` rather than leave it to the registered handler)."""
+    return render("volunteers/conflict.html", message=error.message, back=back), 409
+
+
+def labels() -> dict[str, Any]:
+    return {
+        "statuses": STATUSES,
+        "genders": GENDERS,
+        "travel_modes": TRAVEL_MODES,
+        "accompany_rules": ACCOMPANY_RULES,
+        "dbs_levels": DBS_LEVELS,
+        "check_kinds": SAFEGUARDING_KINDS,
+    }
+
+
+def text_arg(name: str, length: int) -> str:
+    """A search word from the address, without control characters (PostgreSQL refuses NUL)."""
+    value = request.args.get(name, "")[:length]
+    return "".join(ch for ch in value if ch.isprintable()).strip()
+
+
+def int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def on_get(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A form's starting values on a GET; on a POST the form reads what was sent."""
+    return data if request.method == "GET" else None
+
+
+def champion_volunteer(volunteer_id: int) -> Volunteer:
+    return volunteers.get_volunteer(volunteer_id, me())

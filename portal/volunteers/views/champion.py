@@ -1,0 +1,360 @@
+"""The champion's routes: the volunteer pool, a volunteer's record, vetting, safeguarding
+checks, phone-only contacts, and a volunteer's meetings and free time kept on their behalf."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, request, url_for
+
+from ...errors import Conflict, InvalidChange
+from ...web import me, paginate, redirect_303, render, role_required, show_error
+from .. import bp
+from .. import services as volunteers
+from ..forms import (
+    CHECK_FORMS,
+    CheckForm,
+    ConflictNotesForm,
+    EditProfileForm,
+    InviteVolunteerForm,
+    PhoneContactForm,
+    StatusForm,
+    VersionForm,
+)
+from ..models import SAFEGUARDING_KINDS, STATUSES, SafeguardingItem, Volunteer
+from ._availability import (
+    availability_page,
+    away_add_page,
+    champion_scope,
+    meeting_add_page,
+    meetings_page,
+    remove_row,
+    window_add_page,
+)
+from ._common import (
+    CHAMPION,
+    champion_volunteer,
+    conflict_page,
+    int_arg,
+    labels,
+    on_get,
+    text_arg,
+)
+
+
+def _record_url(volunteer_id: int) -> str:
+    return url_for("volunteers.detail", volunteer_id=volunteer_id)
+
+
+def _checks_url(volunteer_id: int) -> str:
+    return _record_url(volunteer_id) + "#checks"
+
+
+def _list_filters() -> volunteers.VolunteerFilters:
+    """The pool's filters as the address gives them; a value that makes no sense is ignored."""
+    return volunteers.VolunteerFilters(
+        query=text_arg("q", 100),
+        status=request.args.get("status", "") if request.args.get("status") in STATUSES else "",
+        fellowship_id=int_arg("fellowship"),
+        area=text_arg("area", 100),
+        language=text_arg("language", 40),
+        expiring=request.args.get("checks") == "expiring",
+        inactive=request.args.get("activity") == "inactive",
+    )
+
+
+@bp.route("/volunteers/")
+@role_required(CHAMPION)
+def volunteer_list():
+    filters = _list_filters()
+    page = paginate(volunteers.search_volunteers(filters, me()))
+    return render(
+        "volunteers/list.html",
+        block="results",
+        page=page,
+        filters=filters,
+        counts=volunteers.volunteer_counts(me()),
+        fellowships=volunteers.active_fellowships(),
+        areas=volunteers.known_areas(),
+        expiries=volunteers.soonest_expiries(v.id for v in page.items),
+        **labels(),
+    )
+
+
+@bp.route("/volunteers/checks-due")
+@role_required(CHAMPION)
+def checks_due():
+    page = paginate(volunteers.checks_due(me()), scalars=False)
+    return render("volunteers/checks_due.html", page=page, today=volunteers.today_local())
+
+
+@bp.route("/volunteers/invite", methods=["GET", "POST"])
+@role_required(CHAMPION)
+def invite():
+    form = InviteVolunteerForm()
+    if form.validate_on_submit():
+        try:
+            volunteer = volunteers.invite_volunteer(form.email.data, form.name.data, me())
+        except InvalidChange as error:
+            show_error(form, error, "email")
+        else:
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect_303(_record_url(volunteer.id))
+    return render("volunteers/invite.html", form=form)
+
+
+@bp.route("/volunteers/phone-contact", methods=["GET", "POST"])
+@role_required(CHAMPION)
+def add_phone_contact():
+    form = PhoneContactForm(fellowships=volunteers.active_fellowships())
+    if form.validate_on_submit():
+        try:
+            volunteer = volunteers.add_phone_contact(form.profile(), me())
+        except InvalidChange as error:
+            show_error(form, error, "preferred_name")
+        else:
+            flash(f"{volunteer.preferred_name} is added as a phone-only contact.", "success")
+            return redirect_303(_record_url(volunteer.id))
+    return render("volunteers/profile_form.html", form=form, volunteer=None, **labels())
+
+
+def _record(volunteer: Volunteer) -> dict[str, Any]:
+    """Everything a volunteer's record page shows, read through the services."""
+    today = volunteers.today_local()
+    people = volunteers.names_of(
+        [
+            volunteer.approved_by_id,
+            volunteer.status_changed_by_id,
+            volunteer.recovery_confirmed_by_id,
+        ]
+    )
+    return {
+        "volunteer": volunteer,
+        "people": people,
+        "today": today,
+        "reasons": volunteers.reasons_cannot_escort(volunteer.id, today),
+        "record": volunteers.safeguarding_record(volunteer, today),
+        "meetings": volunteers.volunteer_meetings(volunteer),
+        "windows": volunteers.availability_windows(volunteer),
+        "away": volunteers.time_away(volunteer),
+        "history": volunteers.volunteer_history(volunteer, me()),
+        "escorts": volunteers.escort_summary(volunteer),
+        "next_states": volunteers.allowed_next(volunteer),
+        "ready_on": volunteers.recovery_ready_on(volunteer),
+        "min_months": volunteers.min_recovery_months(),
+        "form": VersionForm(data={"version": volunteer.version}),
+    }
+
+
+@bp.route("/volunteers/<int:volunteer_id>")
+@role_required(CHAMPION)
+def detail(volunteer_id: int):
+    volunteer = champion_volunteer(volunteer_id)
+    return render("volunteers/detail.html", **_record(volunteer), **labels())
+
+
+@bp.route("/volunteers/<int:volunteer_id>/edit", methods=["GET", "POST"])
+@role_required(CHAMPION)
+def edit(volunteer_id: int):
+    volunteer = champion_volunteer(volunteer_id)
+    form = EditProfileForm(fellowships=volunteers.active_fellowships())
+    if request.method == "GET":
+        form.fill_from(volunteer)
+        form.version.data = volunteer.version
+    elif form.validate_on_submit():
+        try:
+            volunteers.update_profile(volunteer, form.profile(), me(), form.version.data)
+        except InvalidChange as error:
+            show_error(form, error, "preferred_name")
+        except Conflict as error:
+            return conflict_page(error, url_for("volunteers.edit", volunteer_id=volunteer_id))
+        else:
+            flash("Details saved.", "success")
+            return redirect_303(_record_url(volunteer_id))
+    return render("volunteers/profile_form.html", form=form, volunteer=volunteer, **labels())
+
+
+@bp.route("/volunteers/<int:volunteer_id>/status/<to>", methods=["GET", "POST"])
+@role_required(CHAMPION)
+def change_status(volunteer_id: int, to: str):
+    volunteer = champion_volunteer(volunteer_id)
+    if to not in STATUSES:
+        abort(404)
+    form = StatusForm(data=on_get({"version": volunteer.version}))
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            volunteers.change_status(volunteer, to, form.reason.data or "", me(), form.version.data)
+        except InvalidChange as error:
+            show_error(form, error, "reason")
+        except Conflict as error:
+            return conflict_page(error, _record_url(volunteer_id))
+        else:
+            flash(f"{volunteer.preferred_name} is now {STATUSES[to].lower()}.", "success")
+            return redirect_303(_record_url(volunteer_id))
+    allowed = to in volunteers.allowed_next(volunteer)
+    return render(
+        "volunteers/status.html", volunteer=volunteer, to=to, form=form, allowed=allowed, **labels()
+    )
+
+
+@bp.route("/volunteers/<int:volunteer_id>/recovery", methods=["POST"])
+@role_required(CHAMPION)
+def confirm_recovery(volunteer_id: int):
+    volunteer = champion_volunteer(volunteer_id)
+    form = VersionForm()
+    if form.validate_on_submit():
+        try:
+            volunteers.confirm_recovery(volunteer, me(), form.version.data)
+        except InvalidChange as error:
+            flash(error.message, "error")
+        except Conflict as error:
+            return conflict_page(error, _record_url(volunteer_id))
+        else:
+            flash("Recovery date confirmed.", "success")
+    return redirect_303(_record_url(volunteer_id))
+
+
+@bp.route("/volunteers/<int:volunteer_id>/conflicts", methods=["GET", "POST"])
+@role_required(CHAMPION)
+def conflict_notes(volunteer_id: int):
+    volunteer = champion_volunteer(volunteer_id)
+    form = ConflictNotesForm(
+        data=on_get({"notes": volunteer.conflict_notes or "", "version": volunteer.version})
+    )
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            volunteers.set_conflict_notes(volunteer, form.notes.data, me(), form.version.data)
+        except InvalidChange as error:
+            show_error(form, error, "notes")
+        except Conflict as error:
+            back = url_for("volunteers.conflict_notes", volunteer_id=volunteer_id)
+            return conflict_page(error, back)
+        else:
+            flash("Conflict-of-interest notes saved.", "success")
+            return redirect_303(_record_url(volunteer_id))
+    return render("volunteers/conflicts.html", volunteer=volunteer, form=form)
+
+
+def _check_page(
+    volunteer: Volunteer, kind: str, item: SafeguardingItem | None, form: CheckForm
+) -> str:
+    return render(
+        "volunteers/check_form.html",
+        volunteer=volunteer,
+        kind=kind,
+        item=item,
+        form=form,
+        defaults=volunteers.DEFAULT_VALIDITY_MONTHS,
+        **labels(),
+    )
+
+
+@bp.route("/volunteers/<int:volunteer_id>/checks/<kind>/new", methods=["GET", "POST"])
+@role_required(CHAMPION)
+def add_check(volunteer_id: int, kind: str):
+    volunteer = champion_volunteer(volunteer_id)
+    if kind not in CHECK_FORMS:
+        abort(404)
+    form = CHECK_FORMS[kind]()
+    if form.validate_on_submit():
+        try:
+            volunteers.add_safeguarding_item(volunteer, kind, form.item(), me())
+        except InvalidChange as error:
+            show_error(form, error, "issued_on")
+        else:
+            flash(f"{SAFEGUARDING_KINDS[kind]} recorded.", "success")
+            return redirect_303(_checks_url(volunteer_id))
+    return _check_page(volunteer, kind, None, form)
+
+
+@bp.route("/volunteers/<int:volunteer_id>/checks/<int:item_id>/edit", methods=["GET", "POST"])
+@role_required(CHAMPION)
+def edit_check(volunteer_id: int, item_id: int):
+    volunteer = champion_volunteer(volunteer_id)
+    item = volunteers.get_item(volunteer, item_id, me())
+    form = CHECK_FORMS[item.kind]()
+    if request.method == "GET":
+        form.fill_from(item)
+    elif form.validate_on_submit():
+        try:
+            volunteers.update_safeguarding_item(item, form.item(), me(), form.version.data)
+        except InvalidChange as error:
+            show_error(form, error, "issued_on")
+        except Conflict as error:
+            return conflict_page(error, _record_url(volunteer_id))
+        else:
+            flash(f"{item.kind_label} saved.", "success")
+            return redirect_303(_checks_url(volunteer_id))
+    return _check_page(volunteer, item.kind, item, form)
+
+
+@bp.route("/volunteers/<int:volunteer_id>/checks/<int:item_id>/remove", methods=["GET", "POST"])
+@role_required(CHAMPION)
+def remove_check(volunteer_id: int, item_id: int):
+    volunteer = champion_volunteer(volunteer_id)
+    item = volunteers.get_item(volunteer, item_id, me())
+    form = VersionForm(data=on_get({"version": item.version}))
+    if request.method == "POST" and form.validate_on_submit():
+        label = item.kind_label
+        try:
+            volunteers.remove_safeguarding_item(item, me(), form.version.data)
+        except Conflict as error:
+            return conflict_page(error, _record_url(volunteer_id))
+        flash(f"{label} removed.", "success")
+        return redirect_303(_checks_url(volunteer_id))
+    return render("volunteers/check_remove.html", volunteer=volunteer, item=item, form=form)
+
+
+@bp.route("/volunteers/<int:volunteer_id>/meetings")
+@role_required(CHAMPION)
+def meetings(volunteer_id: int):
+    return meetings_page(champion_scope(volunteer_id))
+
+
+@bp.route("/volunteers/<int:volunteer_id>/meetings/add", methods=["GET", "POST"])
+@role_required(CHAMPION)
+def meeting_add(volunteer_id: int):
+    return meeting_add_page(champion_scope(volunteer_id))
+
+
+@bp.route("/volunteers/<int:volunteer_id>/meetings/<int:row_id>/remove", methods=["POST"])
+@role_required(CHAMPION)
+def meeting_remove(volunteer_id: int, row_id: int):
+    scope = champion_scope(volunteer_id)
+    return remove_row(scope, volunteers.remove_meeting, row_id, "meetings", "Meeting removed.")
+
+
+@bp.route("/volunteers/<int:volunteer_id>/availability")
+@role_required(CHAMPION)
+def availability(volunteer_id: int):
+    return availability_page(champion_scope(volunteer_id))
+
+
+@bp.route("/volunteers/<int:volunteer_id>/availability/windows", methods=["POST"])
+@role_required(CHAMPION)
+def window_add(volunteer_id: int):
+    return window_add_page(champion_scope(volunteer_id))
+
+
+@bp.route(
+    "/volunteers/<int:volunteer_id>/availability/windows/<int:row_id>/remove", methods=["POST"]
+)
+@role_required(CHAMPION)
+def window_remove(volunteer_id: int, row_id: int):
+    scope = champion_scope(volunteer_id)
+    return remove_row(scope, volunteers.remove_window, row_id, "availability", "Time removed.")
+
+
+@bp.route("/volunteers/<int:volunteer_id>/availability/away", methods=["POST"])
+@role_required(CHAMPION)
+def away_add(volunteer_id: int):
+    return away_add_page(champion_scope(volunteer_id))
+
+
+@bp.route("/volunteers/<int:volunteer_id>/availability/away/<int:row_id>/remove", methods=["POST"])
+@role_required(CHAMPION)
+def away_remove(volunteer_id: int, row_id: int):
+    scope = champion_scope(volunteer_id)
+    return remove_row(
+        scope, volunteers.remove_time_away, row_id, "availability", "Time away removed."
+    )
