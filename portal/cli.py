@@ -129,7 +129,7 @@ def worker_command(once: bool, interval: float) -> None:
 @with_appcontext
 def tick_command() -> None:
     """Do all due time-based work once: alerts, digests, expiries, mail. Safe to run again."""
-    from .notify.jobs import run_tick
+    from .jobs import run_tick
 
     report = run_tick()
     for name, count in report.counts.items():

@@ -31,8 +31,8 @@ from portal.accompaniment.models import AccompanimentRequest
 from portal.auth.models import User
 from portal.clients import services as clients
 from portal.extensions import db
+from portal.jobs import run_tick
 from portal.meetings.occurrences import LONDON, at_local, next_occurrences
-from portal.notify.jobs import run_tick
 from portal.notify.models import Notification
 from portal.safety.models import EscortCheck
 from portal.volunteers import services as volunteers

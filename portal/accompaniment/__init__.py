@@ -12,4 +12,4 @@ def _register_offers(state) -> None:  # noqa: ANN001
     state.app.register_blueprint(offers_bp)
 
 
-from . import coordination_views, jobs, offer_views, views  # noqa: E402,F401
+from . import coordination_views, offer_views, views  # noqa: E402,F401

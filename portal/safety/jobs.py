@@ -1,4 +1,4 @@
-"""Safety's time-based work for `flask --app portal tick` (listed in DOMAIN_JOB_MODULES).
+"""Safety's time-based work for `flask --app portal tick` (listed in portal.jobs.JOB_MODULES).
 
 Each job is idempotent: every message carries a dedupe key per request and person.
 """
@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..notify.jobs import job
+from ..accompaniment import offers
+from ..jobs import job
 from . import services
 
 
@@ -23,6 +24,4 @@ def overdue_checkouts(now: datetime) -> int:
 
 @job("offers nobody answered in time")
 def expire_offers(now: datetime) -> int:
-    from ..accompaniment.offers import expire_offers as expire
-
-    return expire(now)
+    return offers.expire_offers(now)

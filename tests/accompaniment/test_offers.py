@@ -623,7 +623,7 @@ def test_the_queue_marks_requests_nobody_fits(app):
 
 
 def test_the_tick_runs_the_withdrawal_job(app):
-    from portal.notify.jobs import run_tick
+    from portal.jobs import run_tick
 
     s = scene(1)
     with app.app_context():

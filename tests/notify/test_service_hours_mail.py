@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.notify.jobs import run_tick
+from portal.jobs import run_tick
 from portal.notify.kinds import KINDS
 from portal.notify.models import Notification, OutboxMessage
 from portal.notify.services import deliver_due, notify_user

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from portal.accompaniment.models import AccompanimentRequest
 from portal.extensions import db
-from portal.notify.jobs import run_tick
+from portal.jobs import run_tick
 from portal.notify.models import Notification, OutboxMessage
 
 from ..clock import for_children
@@ -104,7 +104,7 @@ def test_monthly_stale_meetings_digest(app):
 
 def _tick_in_process(config: dict, iso_now: str) -> dict:
     from portal import create_app
-    from portal.notify.jobs import run_tick as tick
+    from portal.jobs import run_tick as tick
 
     app = create_app(config)
     with app.app_context():

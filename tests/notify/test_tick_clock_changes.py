@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from portal.accompaniment.models import AccompanimentRequest, Offer
 from portal.extensions import db
-from portal.notify.jobs import run_tick
+from portal.jobs import run_tick
 from portal.notify.models import Notification, OutboxMessage
 from portal.safety.services import REMINDER_AHEAD
 
@@ -226,7 +226,7 @@ def test_a_late_tick_sends_once_and_a_tick_after_the_meeting_sends_nothing(app, 
 
 def _tick_in_process(config: dict, iso_now: str) -> dict:
     from portal import create_app
-    from portal.notify.jobs import run_tick as tick
+    from portal.jobs import run_tick as tick
 
     app = create_app(config)
     with app.app_context():

@@ -14,7 +14,7 @@ from portal.clients.models import Client
 from portal.clients.services import session_defaults
 from portal.errors import Conflict, InvalidChange, NotFound
 from portal.extensions import db
-from portal.notify.jobs import run_tick
+from portal.jobs import run_tick
 from portal.notify.models import Notification, OutboxMessage
 from portal.safety import services
 from portal.safety.models import EscortCheck, EscortOutcome
@@ -311,7 +311,7 @@ def test_old_escorts_raise_no_alert(app):
 
 def _tick_in_process(config: dict, iso_now: str) -> dict:
     from portal import create_app
-    from portal.notify.jobs import run_tick as tick
+    from portal.jobs import run_tick as tick
 
     app = create_app(config)
     with app.app_context():
@@ -336,7 +336,7 @@ def test_concurrent_ticks_send_one_overdue_alert_and_one_reminder(app, app_confi
 
 def test_the_tick_expires_offers(app):
     from portal.database import write_transaction
-    from portal.notify.jobs import JOBS
+    from portal.jobs import JOBS
     from portal.safety.jobs import expire_offers
 
     make_user(roles=("champion",))

@@ -1,0 +1,46 @@
+"""Meetings' time-based work for `flask --app portal tick`: meetings nobody has checked lately.
+
+Each job is idempotent: every message carries a dedupe key per month.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from ..auth.services import users_with_role
+from ..extensions import db
+from ..jobs import job, portal_path
+from ..notify.services import notify_user
+from ..settings import get_setting
+from .models import Meeting
+from .occurrences import LONDON
+
+
+@job("monthly digest of meetings that need checking")
+def stale_meetings_digest(now: datetime) -> int:
+    """Once a month: champions hear how many meetings have not been checked for too long."""
+    cutoff = now - timedelta(days=int(get_setting("stale_meeting_days")))
+    stale = db.session.scalar(
+        select(func.count())
+        .select_from(Meeting)
+        .where(
+            Meeting.active.is_(True),
+            (Meeting.last_verified_at.is_(None)) | (Meeting.last_verified_at < cutoff),
+        )
+    )
+    if not stale:
+        return 0
+    month = now.astimezone(LONDON).strftime("%Y-%m")
+    return sum(
+        notify_user(
+            champion,
+            "meetings_stale",
+            f"{stale} {'meeting needs' if stale == 1 else 'meetings need'} checking",
+            body="Phone the group or check its website, then mark the meeting as checked.",
+            link=portal_path("meetings.needs_checking", "/meetings/needs-checking"),
+            dedupe_key=f"stale-digest:{month}",
+        )
+        for champion in users_with_role("champion")
+    )

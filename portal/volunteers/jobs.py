@@ -1,0 +1,65 @@
+"""Volunteers' time-based work for `flask --app portal tick`: safeguarding checks running out.
+
+Each job is idempotent: every message carries a dedupe key per ISO week.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from ..auth.services import users_with_role
+from ..extensions import db
+from ..jobs import job, portal_path
+from ..meetings.occurrences import LONDON
+from ..notify.services import notify_user
+from .models import SafeguardingItem, Volunteer
+
+EXPIRY_HORIZON = timedelta(days=30)
+
+
+@job("weekly digest of safeguarding checks about to expire")
+def checks_digest(now: datetime) -> int:
+    """Once a week: champions get the count; each volunteer hears about their own checks."""
+    today = now.astimezone(LONDON).date()
+    year, week, _ = today.isocalendar()
+    horizon = today + EXPIRY_HORIZON
+    rows = db.session.execute(
+        select(Volunteer, func.min(SafeguardingItem.expires_on), func.count())
+        .join(SafeguardingItem, SafeguardingItem.volunteer_id == Volunteer.id)
+        .where(
+            Volunteer.status.in_(("applied", "approved", "paused")),
+            SafeguardingItem.expires_on.is_not(None),
+            SafeguardingItem.expires_on >= today,
+            SafeguardingItem.expires_on <= horizon,
+        )
+        .group_by(Volunteer.id)
+    ).all()
+    if not rows:
+        return 0
+    sent = 0
+    total = sum(count for _, _, count in rows)
+    for champion in users_with_role("champion"):
+        sent += notify_user(
+            champion,
+            "checks_expiring",
+            f"{total} safeguarding {'check expires' if total == 1 else 'checks expire'} "
+            "in the next 30 days",
+            body=f"{len(rows)} {'volunteer is' if len(rows) == 1 else 'volunteers are'} affected.",
+            link=portal_path("volunteers.checks_due", "/volunteers/checks-due"),
+            dedupe_key=f"checks-digest:{year}-W{week:02d}",
+        )
+    for volunteer, soonest, count in rows:
+        if volunteer.user is None:
+            continue  # phone-only contacts hear from the champion
+        sent += notify_user(
+            volunteer.user,
+            "checks_expiring",
+            f"{count} of your checks {'needs' if count == 1 else 'need'} renewing "
+            f"by {soonest:%-d %B}",
+            body="Talk to the recovery champion so you can keep accompanying people.",
+            link=portal_path("home.volunteer", "/volunteer"),
+            dedupe_key=f"checks-own:{year}-W{week:02d}",
+        )
+    return sent
