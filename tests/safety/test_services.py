@@ -282,8 +282,11 @@ def test_no_overdue_alert_after_check_out_or_outcome(app):
     make_user(roles=("champion",))
     checked_out, _v, user, *_ = make_escort(starts_in=timedelta(hours=-1, minutes=-30))
     with app.app_context():
-        services.record_check(checked_out.id, _user(user.id), "checkin")
-        services.record_check(checked_out.id, _user(user.id), "checkout")
+        # at the time they happened: "now" may already be past the escort day's midnight
+        services.record_check(
+            checked_out.id, _user(user.id), "checkin", now=checked_out.meeting_point_at
+        )
+        services.record_check(checked_out.id, _user(user.id), "checkout", now=checked_out.ends_at)
     recorded, _v, user2, *_ = make_escort(starts_in=timedelta(hours=-1, minutes=-30))
     _outcome(app, recorded.id, user2.id, came="client_did_not_come")
     _tick(app, checked_out.ends_at + timedelta(hours=2))
