@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import date, time
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     EmailField,
     Field,
     IntegerField,
@@ -13,9 +15,10 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    TimeField,
 )
-from wtforms.validators import DataRequired, Email, Length, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
 # NUL cannot be stored by PostgreSQL and no person types other control characters.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -93,7 +96,12 @@ class CheckboxGroup(SelectMultipleField):
 
 
 class WholeNumberField(IntegerField):
-    """An integer field whose complaint about non-numbers is in plain English."""
+    """An integer field whose complaint about non-numbers is in plain English: `message`, or
+    "<label>: enter a whole number, like 12". Blank is no answer (the validators decide)."""
+
+    def __init__(self, label: str | None = None, message: str | None = None, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(label, **kwargs)
+        self.message = message
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not valuelist[0].strip():
@@ -103,7 +111,93 @@ class WholeNumberField(IntegerField):
             self.data = int(valuelist[0].strip())
         except ValueError:
             self.data = None
-            raise ValueError(f"{self.label.text}: enter a whole number, like 12") from None
+            message = self.message or f"{self.label.text}: enter a whole number, like 12"
+            raise ValueError(message) from None
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
+
+
+class DateBox(DateField):
+    """A date typed as YYYY-MM-DD (what the browser's date picker sends); anything else gets
+    `message`. Blank is no answer; a date not sent at all keeps the field's default."""
+
+    def __init__(self, label: str, message: str, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist:
+            return  # not in the form (or a GET form's address) at all: the default
+        value = valuelist[0].strip()
+        if not value:
+            self.data = None
+            return
+        try:
+            if not _ISO_DATE.fullmatch(value):
+                raise ValueError
+            self.data = date.fromisoformat(value)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.message) from None
+
+
+class TimeBox(TimeField):
+    """A 24-hour time typed as HH:MM (what the browser's time picker sends); anything else gets
+    `message`. Blank is no answer."""
+
+    def __init__(self, label: str, message: str, **kwargs) -> None:  # noqa: ANN003
+        super().__init__(label, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        value = valuelist[0].strip()
+        try:
+            if not _CLOCK.fullmatch(value):
+                raise ValueError
+            self.data = time.fromisoformat(value.zfill(5) if len(value) <= 5 else value)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.message) from None
+
+
+# --- the optimistic version check's hidden field (the service half: portal/versioning.py) ---
+
+STALE_PAGE = "This page is out of date. Reload it and try again."
+UNKNOWN_VERSION = -1  # no record has it, so a save carrying it meets a Conflict ("reload")
+
+
+def parse_version(text: object) -> int:
+    """The version a page was drawn from, from its posted text; UNKNOWN_VERSION when the text
+    is not one (not a whole number, or too long for a column)."""
+    raw = str(text if text is not None else "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 10 else UNKNOWN_VERSION
+
+
+class VersionField(IntegerField):
+    """The hidden copy of the record's version the page showed, sent back with the save.
+
+    `required=True` for a one-button action on an existing record; otherwise a form that also
+    creates records sends none. Text that is not a version is a form error (reload the page)."""
+
+    widget = HiddenInput()
+
+    def __init__(self, label: str | None = None, *, required: bool = False, **kwargs) -> None:  # noqa: ANN003
+        check = InputRequired(STALE_PAGE) if required else Optional()
+        super().__init__(label, validators=[check], **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        self.data = parse_version(valuelist[0])
+        if self.data == UNKNOWN_VERSION:
+            self.data = None
+            raise ValueError(STALE_PAGE)
 
 
 def email_field(

@@ -5,18 +5,9 @@ from datetime import date
 from wtforms import BooleanField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..clients.forms import Radios, Select, Version
-from ..forms import Form, choices
+from ..clients.forms import Radios, Select
+from ..forms import Form, VersionField, WholeNumberField, choices
 from .models import DEFAULT_MEETING_POINT, DEFAULT_MINUTES_BEFORE, PEER_GENDERS
-
-
-class Minutes(IntegerField):
-    def process_formdata(self, valuelist) -> None:  # noqa: ANN001
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Enter a number of minutes, like 15") from None
 
 
 class MeetingDate(Select):
@@ -44,8 +35,9 @@ class RequestForm(Form):
         ],
         description="Somewhere public and easy to find.",
     )
-    minutes_before = Minutes(
+    minutes_before = WholeNumberField(
         "How many minutes before the start",
+        "Enter a number of minutes, like 15",
         default=DEFAULT_MINUTES_BEFORE,
         validators=[
             InputRequired("Enter a number of minutes, like 15"),
@@ -86,14 +78,14 @@ class CancelForm(Form):
             Length(max=300, message="Write 300 characters or fewer"),
         ],
     )
-    version = Version(validators=[InputRequired("This page is out of date. Reload it.")])
+    version = VersionField(required=True)
 
 
 class DateForm(Form):
     meeting_date = MeetingDate(
         "New date", choices=[], validators=[DataRequired("Choose the new date")]
     )
-    version = Version(validators=[InputRequired("This page is out of date. Reload it.")])
+    version = VersionField(required=True)
 
 
 # --- offers and coordination ---------------------------------------------------------------------
@@ -161,20 +153,10 @@ class ReleaseForm(Form):
     )
 
 
-class VolunteerChoice(IntegerField):
-    """A volunteer picked from a list of the page's volunteers, sent as their id."""
-
-    def process_formdata(self, valuelist) -> None:  # noqa: ANN001
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Choose a volunteer from the list") from None
-
-
 class ConflictForm(Form):
-    volunteer_id = VolunteerChoice(
+    volunteer_id = WholeNumberField(  # a volunteer picked from the page's list, sent as their id
         "Volunteer",
+        "Choose a volunteer from the list",
         validators=[InputRequired("Choose a volunteer from the list"), NumberRange(1, 2**31)],
     )
     note = TextAreaField(

@@ -1,13 +1,11 @@
 from wtforms import (
-    HiddenField,
-    IntegerField,
     StringField,
     SubmitField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from ..auth.models import ROLES
-from ..forms import CheckboxGroup, Form, choices, email_field
+from ..forms import CheckboxGroup, Form, VersionField, choices, email_field
 
 
 class RoleChoices(CheckboxGroup):
@@ -38,14 +36,14 @@ class InviteForm(Form):
 
 class RolesForm(Form):
     roles = role_field("Roles")
-    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+    version = VersionField(required=True)
     submit = SubmitField("Save roles")
 
 
 class VersionedActionForm(Form):
     """A one-button action on an account, carrying the version the admin was looking at."""
 
-    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+    version = VersionField(required=True)
 
 
 def settings_form_class() -> type[Form]:

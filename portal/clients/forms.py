@@ -1,12 +1,8 @@
 from __future__ import annotations
 
-from datetime import date
-
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -14,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..forms import CheckboxGroup, Form, choices
+from ..forms import CheckboxGroup, DateBox, Form, VersionField, choices
 from . import fama
 from .models import CONSENTS, GENDERS, OUTCOMES
 
@@ -46,35 +42,6 @@ class FellowshipCheckboxes(CheckboxGroup):
         except ValueError:
             self.data = []
             raise ValueError("Select fellowships from the list") from None
-
-
-class Day(DateField):
-    """A date typed as YYYY-MM-DD (the browser's date picker sends that form)."""
-
-    def __init__(self, label: str, message: str, **kwargs) -> None:  # noqa: ANN003
-        super().__init__(label, **kwargs)
-        self.message = message
-
-    def process_formdata(self, valuelist) -> None:  # noqa: ANN001
-        if not valuelist or not valuelist[0]:
-            self.data = None
-            return
-        try:
-            self.data = date.fromisoformat(valuelist[0].strip()[:10])
-        except ValueError:
-            self.data = None
-            raise ValueError(self.message) from None
-
-
-class Version(IntegerField):
-    widget = HiddenField.widget
-
-    def process_formdata(self, valuelist) -> None:  # noqa: ANN001
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("This page is out of date. Reload it and try again.") from None
 
 
 def text(label: str, limit: int, required: str | None = None, **kwargs) -> StringField:  # noqa: ANN003
@@ -126,13 +93,13 @@ class ClientForm(Form):
     )
     fellowships = FellowshipCheckboxes("Fellowships they are interested in (optional)", choices=[])
     literacy_support = BooleanField("The client needs support with reading or writing")
-    version = Version(validators=[Optional()])
+    version = VersionField()
 
 
 class VersionForm(Form):
     """A one-button action carrying the version of the record the person was looking at."""
 
-    version = Version(validators=[InputRequired("This page is out of date. Reload it.")])
+    version = VersionField(required=True)
 
 
 class ConsentForm(Form):
@@ -141,7 +108,7 @@ class ConsentForm(Form):
         validators=[DataRequired("Confirm the client agrees to these words")],
     )
     phone = text("Phone number", 30, description="A mobile is best, for example 07700 900123")
-    version = Version(validators=[InputRequired("This page is out of date. Reload it.")])
+    version = VersionField(required=True)
 
 
 class OutcomeForm(Form):
@@ -150,11 +117,11 @@ class OutcomeForm(Form):
         choices=choices({**OUTCOMES, "": "Still working towards it"}),
         validators=[Optional()],
     )
-    version = Version(validators=[InputRequired("This page is out of date. Reload it.")])
+    version = VersionField(required=True)
 
 
 class _SessionBase(Form):
-    held_on = Day(
+    held_on = DateBox(
         "Date of the session",
         "Enter the date of the session, like 2026-12-03",
         validators=[InputRequired("Enter the date of the session")],
@@ -256,11 +223,11 @@ class GoalForm(Form):
     progress = area("Progress made so far (optional)", 1000)
     remaining = area("What is left, and who may help (optional)", 1000)
     achieved = BooleanField("This goal has been reached")
-    version = Version(validators=[Optional()])
+    version = VersionField()
 
 
 class JournalForm(Form):
-    attended_on = Day(
+    attended_on = DateBox(
         "Date of the meeting",
         "Enter the date of the meeting, like 2026-12-03",
         validators=[InputRequired("Enter the date of the meeting")],
@@ -285,7 +252,7 @@ class TransferForm(Form):
         choices=[],
         validators=[DataRequired("Choose the keyworker to move the client to")],
     )
-    version = Version(validators=[InputRequired("This page is out of date. Reload it.")])
+    version = VersionField(required=True)
 
 
 CONSENT_KINDS = tuple(CONSENTS)

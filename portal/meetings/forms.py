@@ -5,16 +5,14 @@ from typing import Any
 
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import TimeInput
 
-from ..forms import CheckboxGroup, Form, choices
+from ..forms import CheckboxGroup, Form, VersionField, choices
 from . import meeting_types
 from .feed import Skip, parse_time
 from .models import ATTENDANCE, FELLOWSHIP_KINDS, WEEKDAYS
@@ -108,7 +106,7 @@ class MeetingForm(Form):
     contact_name = _text("Contact's first name", 100)
     contact_phone = _text("Contact's phone number", 40)
     notes = _area("Notes", 4000)
-    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    version = VersionField()
 
     def set_codes(self, codes: list[str]) -> None:
         """Tick the boxes for a meeting's codes (when showing the form, not on a post)."""
@@ -178,13 +176,13 @@ class FellowshipForm(Form):
     name = _text("Name", 100, "Enter the fellowship's name")
     kind = SelectField("Kind of group", choices=choices(FELLOWSHIP_KINDS))
     description = _area("Description", 500)
-    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    version = VersionField()
 
 
 class ConfirmForm(Form):
     """A one-button action carrying the version the person was looking at."""
 
-    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+    version = VersionField(required=True)
 
 
 class ButtonForm(Form):

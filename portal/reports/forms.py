@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from wtforms import DateField
 from wtforms.validators import StopValidation, ValidationError
 
-from ..forms import Form
+from ..forms import DateBox, Form
 from .services import LONGEST_RANGE_DAYS, DateRange, default_range, today_in_london
 
 EARLIEST = date(2000, 1, 1)
@@ -23,42 +23,28 @@ def required(message: str):  # noqa: ANN201
     return check
 
 
-class DayField(DateField):
-    """A date typed as YYYY-MM-DD (a date picker where the browser has one)."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist:
-            return  # not in the address at all: the default period
-        if not valuelist[0].strip():
-            self.data = None
-            return
-        try:
-            self.data = date.fromisoformat(valuelist[0].strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(f"{self.label.text}: enter a real date, like 2026-03-31") from None
-
-
 class RangeForm(Form):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    start = DayField(
+    start = DateBox(  # not in the address at all: the default period
         "From",
+        "From: enter a real date, like 2026-03-31",
         default=lambda: default_range().start,
         validators=[required("From: enter a date, like 2026-03-02")],
     )
-    end = DayField(
+    end = DateBox(
         "To",
+        "To: enter a real date, like 2026-03-31",
         default=lambda: default_range().end,
         validators=[required("To: enter a date, like 2026-05-24")],
     )
 
-    def validate_start(self, field: DayField) -> None:
+    def validate_start(self, field: DateBox) -> None:
         if field.data and field.data < EARLIEST:
             raise ValidationError("From: enter a date in 2000 or later")
 
-    def validate_end(self, field: DayField) -> None:
+    def validate_end(self, field: DateBox) -> None:
         start, end = self.start.data, field.data
         if end is None:
             return

@@ -3,15 +3,11 @@ carrying only the CSRF token."""
 
 from __future__ import annotations
 
-import re
-from datetime import date, time
-from typing import Any
-
-from wtforms import DateField, HiddenField, RadioField, TextAreaField, TimeField
+from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..accompaniment.models import OUTCOMES
-from ..forms import Form, choices
+from ..forms import DateBox, Form, TimeBox, VersionField, choices
 from .models import WANTS_AGAIN
 
 CAME = {
@@ -48,49 +44,7 @@ class OutcomeForm(Form):
         validators=[Optional(), Length(max=500, message="Write 500 characters or fewer")],
         description="What went well or what would help next time. Nothing medical, no names.",
     )
-    version = HiddenField()
-
-
-class DayBox(DateField):
-    """A date typed as YYYY-MM-DD (what the browser's date picker sends), with a plain error."""
-
-    def __init__(self, label: str, message: str, **kwargs: Any) -> None:
-        super().__init__(label, **kwargs)
-        self.message = message
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        value = valuelist[0].strip()
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                raise ValueError
-            self.data = date.fromisoformat(value)
-        except ValueError:
-            self.data = None
-            raise ValueError(self.message) from None
-
-
-class TimeBox(TimeField):
-    """A 24-hour time typed as HH:MM (what the browser's time picker sends)."""
-
-    def __init__(self, label: str, message: str, **kwargs: Any) -> None:
-        super().__init__(label, **kwargs)
-        self.message = message
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        value = valuelist[0].strip()
-        try:
-            if not re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", value):
-                raise ValueError
-            self.data = time.fromisoformat(value.zfill(5) if len(value) <= 5 else value)
-        except ValueError:
-            self.data = None
-            raise ValueError(self.message) from None
+    version = VersionField(required=True)
 
 
 RECORD_KINDS = {
@@ -107,7 +61,7 @@ class RecordCheckForm(Form):
         choices=choices(RECORD_KINDS),
         validators=[InputRequired("Choose check-in or check-out")],
     )
-    happened_on = DayBox(
+    happened_on = DateBox(
         "Date it happened",
         "Enter a real date, like 2026-12-08",
         validators=[InputRequired("Enter the date it happened")],

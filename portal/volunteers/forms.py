@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time
 from typing import Any
 
 from wtforms import (
@@ -27,7 +26,16 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..forms import CheckboxGroup, Form, choices, email_field
+from ..forms import (
+    CheckboxGroup,
+    DateBox,
+    Form,
+    TimeBox,
+    VersionField,
+    WholeNumberField,
+    choices,
+    email_field,
+)
 from .models import (
     ACCOMPANY_RULES,
     DBS_LEVELS,
@@ -67,63 +75,6 @@ class Checks(CheckboxGroup):
         except (ValueError, TypeError):
             self.data = []
             self.process_errors.append(self.refusal)
-
-
-class WholeNumber(IntegerField):
-    def __init__(self, label: str, message: str, **kwargs: Any) -> None:
-        super().__init__(label, **kwargs)
-        self.message = message
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or valuelist[0] in ("", None):
-            self.data = None
-            return
-        try:
-            self.data = int(valuelist[0])
-        except ValueError:
-            self.data = None
-            raise ValueError(self.message) from None
-
-
-class DateInput(DateField):
-    """A date box (yyyy-mm-dd from the browser's date picker) with a plain error."""
-
-    def __init__(self, label: str, message: str, **kwargs: Any) -> None:
-        super().__init__(label, **kwargs)
-        self.message = message
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not valuelist[0]:
-            self.data = None
-            return
-        try:
-            self.data = date.fromisoformat(valuelist[0].strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(self.message) from None
-
-
-class TimeInput(TimeField):
-    def __init__(self, label: str, message: str, **kwargs: Any) -> None:
-        super().__init__(label, **kwargs)
-        self.message = message
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not valuelist[0]:
-            self.data = None
-            return
-        value = valuelist[0].strip()
-        try:
-            if not re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", value):
-                raise ValueError
-            self.data = time.fromisoformat(value if len(value) != 4 else "0" + value)
-        except ValueError:
-            self.data = None
-            raise ValueError(self.message) from None
-
-
-def version_field() -> IntegerField:
-    return IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
 
 def split_languages(text: str | None) -> list[str]:
@@ -190,7 +141,7 @@ class ProfileForm(Form):
         default="no",
         description="Only for escorts you have accepted, so you can find each other.",
     )
-    weekly_cap = WholeNumber(
+    weekly_cap = WholeNumberField(
         "Most escorts in a week",
         "Enter a whole number, like 2",
         default=2,
@@ -206,7 +157,7 @@ class ProfileForm(Form):
         "Select whom you will accompany",
         default="anyone",
     )
-    recovery_date = DateInput(
+    recovery_date = DateBox(
         "When did your recovery begin?",
         "Enter a real date, like 2024-03-27",
         description="Only the recovery champion sees this. Volunteers need a year in recovery.",
@@ -276,13 +227,13 @@ class ApplicationForm(ProfileForm):
         "I agree to the code of conduct",
         validators=[DataRequired("Agree to the code of conduct to volunteer")],
     )
-    recovery_date = DateInput(
+    recovery_date = DateBox(
         "When did your recovery begin?",
         "Enter a real date, like 2024-03-27",
         description="Only the recovery champion sees this. Volunteers need a year in recovery.",
         validators=[InputRequired("Enter the date your recovery began")],
     )
-    version = version_field()
+    version = VersionField()
 
 
 # The champion fills these in about someone else.
@@ -322,7 +273,7 @@ class PhoneContactForm(ChampionProfileForm):
 
 
 class EditProfileForm(ChampionProfileForm):
-    version = version_field()
+    version = VersionField()
 
 
 class InviteVolunteerForm(Form):
@@ -345,11 +296,11 @@ class StatusForm(Form):
             Length(max=500, message="Enter a reason of 500 characters or fewer"),
         ],
     )
-    version = version_field()
+    version = VersionField()
 
 
 class VersionForm(Form):
-    version = version_field()
+    version = VersionField()
 
 
 class ConflictNotesForm(Form):
@@ -358,23 +309,23 @@ class ConflictNotesForm(Form):
         description="Only recovery champions see these notes. For example: knows client X.",
         validators=[Length(max=2000, message="Enter notes of 2,000 characters or fewer")],
     )
-    version = version_field()
+    version = VersionField()
 
 
 class CheckForm(Form):
     """Dates common to every safeguarding item."""
 
-    issued_on = DateInput(
+    issued_on = DateBox(
         "Date issued",
         "Enter a real date, like 2025-01-31",
         validators=[InputRequired("Enter the date it was issued")],
     )
-    expires_on = DateInput(
+    expires_on = DateBox(
         "Expiry date",
         "Enter a real date, like 2026-01-31",
         validators=[Optional()],
     )
-    version = version_field()
+    version = VersionField()
 
     def validate_issued_on(self, field: DateField) -> None:
         if field.data and field.data > today_local():
@@ -477,10 +428,10 @@ class WindowForm(Form):
         validate_choice=False,
         validators=[InputRequired("Select a day")],
     )
-    start_time = TimeInput(
+    start_time = TimeBox(
         "From", "Enter a time, like 18:30", validators=[InputRequired("Enter a start time")]
     )
-    end_time = TimeInput(
+    end_time = TimeBox(
         "Until", "Enter a time, like 21:00", validators=[InputRequired("Enter an end time")]
     )
 
@@ -494,12 +445,12 @@ class WindowForm(Form):
 
 
 class AwayForm(Form):
-    first_day = DateInput(
+    first_day = DateBox(
         "First day away",
         "Enter a real date, like 2025-08-01",
         validators=[InputRequired("Enter the first day you are away")],
     )
-    last_day = DateInput(
+    last_day = DateBox(
         "Last day away",
         "Enter a real date, like 2025-08-14",
         validators=[InputRequired("Enter the last day you are away")],
