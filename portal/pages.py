@@ -4,20 +4,18 @@ htmx-aware CSRF failures."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from . import dates
 from .errors import Conflict, DomainError
 from .extensions import db
 from .web import render
 
 log = logging.getLogger(__name__)
-LONDON = ZoneInfo("Europe/London")
 
 MESSAGES = {
     400: (
@@ -54,20 +52,8 @@ def _error_page(code: int, title: str | None = None, body: str | None = None):
     ), code
 
 
-def format_when(value: datetime | None) -> str:
-    """Dates as people read them: 'Tuesday 3 December 2026, 7:30pm' in UK time."""
-    if value is None:
-        return ""
-    local = value.astimezone(LONDON)
-    hour = local.strftime("%I").lstrip("0")
-    minute = "" if local.minute == 0 else local.strftime(":%M")
-    return f"{local:%A} {local.day} {local:%B %Y}, {hour}{minute}{local:%p}".replace(
-        "AM", "am"
-    ).replace("PM", "pm")
-
-
 def init_pages(app: Flask) -> None:
-    app.jinja_env.filters["when"] = format_when
+    app.jinja_env.filters.update(dates.FILTERS)  # every date and time filter, from one module
 
     @app.context_processor
     def navigation() -> dict:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
+from .dates import LONDON, at_local
+
 DEFAULT_OPENS = time(8, 0)
 DEFAULT_CLOSES = time(20, 0)
 TIME_RE = re.compile(r"^([01]?[0-9]|2[0-3])[:.]([0-5][0-9])$")
@@ -44,12 +44,7 @@ def _check(opens: time, closes: time) -> None:
 def at_london(day: date, wall_clock: time) -> datetime:
     """The instant (UTC) a London wall-clock time happens on `day`: a time the spring change
     skips moves forward with the clocks; a time the autumn change repeats is the first one."""
-    local = datetime.combine(day, wall_clock, tzinfo=LONDON)
-    instant = local.astimezone(UTC)
-    back = instant.astimezone(LONDON)
-    if back.replace(tzinfo=None) != local.replace(tzinfo=None):  # in the skipped hour
-        return back.astimezone(UTC)
-    return instant
+    return at_local(day, wall_clock).astimezone(UTC)
 
 
 def _day(instant: datetime) -> date:

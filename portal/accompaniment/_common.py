@@ -15,19 +15,13 @@ from sqlalchemy.orm import lazyload
 
 from ..audit import audit
 from ..auth.models import User, UserRole
+from ..dates import short_day
 from ..errors import NotFound
 from ..extensions import db
 from ..meetings.models import Meeting
 from ..volunteers.models import Volunteer
 from .models import WITHDRAW_CODES, AccompanimentRequest, Offer
 from .services import change_request_state
-
-
-def _short_day(moment: datetime) -> str:
-    from ..meetings.occurrences import LONDON
-
-    local = moment.astimezone(LONDON)
-    return f"{local:%a} {local.day} {local:%b}"
 
 
 def _path(endpoint: str, **values: object) -> str:
@@ -183,7 +177,7 @@ def _volunteer_user(volunteer_id: int) -> User | None:
 
 def _meeting_words(request: AccompanimentRequest) -> str:
     meeting = db.session.get(Meeting, request.meeting_id)
-    return f"{meeting.name} on {_short_day(request.starts_at)}"
+    return f"{meeting.name} on {short_day(request.starts_at)}"
 
 
 def _champion_link(request_id: int) -> str:

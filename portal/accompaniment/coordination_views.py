@@ -301,16 +301,3 @@ def proposals():
         return redirect_303(url_for("accompaniment.queue"))
     proposal = champion.propose_pairings(_me(), refresh=bool(request.args.get("refresh")))
     return render("accompaniment/proposals.html", proposal=proposal, form=form)
-
-
-@bp.app_template_filter("clock_at")
-def clock_at(value) -> str:  # noqa: ANN001
-    """An instant's UK wall-clock time: '7:15pm'."""
-    from ..meetings.occurrences import LONDON
-
-    if value is None:
-        return ""
-    local = value.astimezone(LONDON)
-    hour = local.hour % 12 or 12
-    minutes = f":{local.minute:02d}" if local.minute else ""
-    return f"{hour}{minutes}{'am' if local.hour < 12 else 'pm'}"

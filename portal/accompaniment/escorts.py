@@ -20,9 +20,9 @@ from ..audit import utcnow
 from ..auth.models import User
 from ..clients.models import Client
 from ..clients.services import shared_with_volunteer
+from ..dates import when_with_year
 from ..extensions import db
 from ..meetings.models import Fellowship, Meeting
-from ..pages import format_when
 from ..volunteers.models import Volunteer
 from .models import OFFER_STATES, STATES, AccompanimentRequest, Offer
 
@@ -46,7 +46,7 @@ class OfferLine:
     expires_at: datetime
 
     def __str__(self) -> str:
-        return f"{self.meeting}, {format_when(self.starts_at)}"
+        return f"{self.meeting}, {when_with_year(self.starts_at)}"
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class EscortLine:
         return STATES.get(self.state, self.state)
 
     def __str__(self) -> str:
-        return f"{format_when(self.starts_at)}: {self.meeting} ({self.state_label.lower()})"
+        return f"{when_with_year(self.starts_at)}: {self.meeting} ({self.state_label.lower()})"
 
 
 def escort_summary_for(volunteer_id: int, now: datetime | None = None) -> dict:

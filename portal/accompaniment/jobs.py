@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from .. import dates
 from ..auth.services import users_with_role
 from ..errors import Conflict, InvalidChange
 from ..extensions import db
 from ..jobs import job, portal_path
-from ..meetings.occurrences import LONDON
 from ..notify.services import notify_user
 from .models import AccompanimentRequest
 from .offers import withdraw_offers_that_no_longer_hold
@@ -34,13 +34,13 @@ def alert_unfilled(now: datetime) -> int:
     ).all()
     sent = 0
     for request in due:
-        when = request.starts_at.astimezone(LONDON)
         for champion in users_with_role("champion"):
             sent += notify_user(
                 champion,
                 "request_unfilled",
                 f"Still no volunteer for {request.meeting.name}",
-                body=f"The meeting is on {when:%A} {when.day} {when:%B} at {when:%H:%M}.",
+                body=f"The meeting is on {dates.day(request.starts_at)} at "
+                f"{dates.clock(request.starts_at)}.",
                 link=_request_link(request.id),
                 urgent=True,
                 dedupe_key=f"unfilled48:{request.id}",

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from ..audit import utcnow
 from ..auth.models import User
+from ..dates import when_with_year
 from ..errors import InvalidChange
 from ..extensions import db
 from ..matching import Reason, Score, VolunteerPool, assign_batch, greedy_assign
@@ -276,16 +277,14 @@ def send_proposed_offers(
             problem = "This request was offered to someone meanwhile."
         if problem:
             item = checker.loaded.get(request_id)
-            label = f"{item.meeting.name}, {_when(item.request.starts_at)}" if item else "A request"
+            label = (
+                f"{item.meeting.name}, {when_with_year(item.request.starts_at)}"
+                if item
+                else "A request"
+            )
             skipped.append(f"{label}: {problem}")
             continue
         _create_offers(request, [volunteer_id], checker.names, actor, now)
         sent += 1
     db.session.commit()
     return SendResult(sent, skipped)
-
-
-def _when(moment: datetime) -> str:
-    from ..pages import format_when
-
-    return format_when(moment)

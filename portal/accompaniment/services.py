@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import dates
 from ..audit import audit, utcnow
 from ..auth.models import User
 from ..clients.models import Client, FamaSession
@@ -20,6 +21,7 @@ from ..clients.picker import occurrence_of
 from ..errors import Conflict, InvalidChange, NotFound
 from ..extensions import db
 from ..meetings.models import Meeting
+from ..versioning import claim_version
 from .models import (
     DEFAULT_MEETING_POINT,
     LIVE_STATES,
@@ -58,10 +60,6 @@ def on_state_change(listener: StateListener) -> StateListener:
     transaction (matching uses it to withdraw offers when a request re-opens or ends)."""
     _listeners.append(listener)
     return listener
-
-
-def _day_words(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B}"
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -172,24 +170,11 @@ def _claim(
     request: AccompanimentRequest, sources: frozenset[str], version: int | None, values: dict
 ) -> None:
     """Apply `values` only if the request is still in an allowed state at the version seen."""
-    expected = request.version if version is None else version
-    if expected != request.version:
+    if version is not None and version != request.version:
         db.session.rollback()
         raise Conflict(CONFLICT_MESSAGE)
-    result = db.session.execute(
-        update(AccompanimentRequest)
-        .where(
-            AccompanimentRequest.id == request.id,
-            AccompanimentRequest.state.in_(sorted(sources)),
-            AccompanimentRequest.version == expected,
-        )
-        .values(version=AccompanimentRequest.version + 1, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise Conflict(CONFLICT_MESSAGE)
-    db.session.refresh(request)
+    where = [AccompanimentRequest.state.in_(sorted(sources))]
+    claim_version(request, version, CONFLICT_MESSAGE, where=where, updated_at=utcnow(), **values)
 
 
 def _client_of(request: AccompanimentRequest) -> Client:
@@ -309,7 +294,7 @@ def change_request_date(
         from_state,
         "open",
         actor,
-        f"Date changed from {_day_words(old_day)} to {_day_words(day)}",
+        f"Date changed from {dates.day(old_day)} to {dates.day(day)}",
     )
     for listener in _listeners:
         listener(request, from_state, "open", actor)

@@ -10,10 +10,9 @@ from flask_login import current_user
 from ..audit import audit_view, utcnow
 from ..clients import picker
 from ..clients import services as clients
+from ..dates import london_today, when_with_year
 from ..errors import Conflict, DomainError, InvalidChange, NotFound
 from ..meetings.models import Meeting
-from ..meetings.occurrences import LONDON
-from ..pages import format_when
 from ..web import redirect_303, render, role_required
 from . import bp
 from . import services as requests_service
@@ -39,7 +38,7 @@ def _request_or_404(request_id: int) -> AccompanimentRequest:
 def _date_choices(meeting: Meeting, now: datetime) -> list[tuple[str, str]]:
     """The meeting's dates in the coming weeks as select options."""
     return [
-        (start.astimezone(LONDON).date().isoformat(), format_when(start))
+        (london_today(start).isoformat(), when_with_year(start))
         for start, _end in picker.upcoming_dates(meeting, now, DATE_WEEKS)
     ]
 
@@ -84,7 +83,7 @@ def new(client_id: int):
         committed_at = session.commitment_at
         if client.commitment_at and client.commitment_meeting_id == session.commitment_meeting_id:
             committed_at = client.commitment_at
-        committed = committed_at.astimezone(LONDON).date().isoformat()
+        committed = london_today(committed_at).isoformat()
         form.session.data = session.id
         if any(value == committed for value, _ in form.meeting_date.choices):
             form.meeting_date.data = committed

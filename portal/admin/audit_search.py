@@ -6,16 +6,15 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
 
 from ..audit import AuditEvent
 from ..auth.models import User
+from ..dates import LONDON
 from ..errors import InvalidChange
 from ..extensions import db
 
-LONDON = ZoneInfo("Europe/London")
 EXPORT_LIMIT = 100_000
 
 

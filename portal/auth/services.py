@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 
 from ..audit import audit, utcnow
-from ..errors import Conflict, InvalidChange, NotFound
+from ..errors import InvalidChange, NotFound
 from ..extensions import db
 from ..notify.services import queue_email
 from ..settings import get_setting
+from ..versioning import claim_version
 from .models import ROLES, AuthToken, SignInFailure, User, UserRole, new_session_token
 from .passwords import hash_password, password_problem, verify_password
 
@@ -291,17 +292,9 @@ def create_user(email: str, name: str, roles: list[str], password: str) -> User:
 
 def _claim_version(user: User, version: int | None) -> None:
     """Advance the account's version, refusing a save based on a stale copy (409, not overwrite)."""
-    expected = user.version if version is None else version
-    result = db.session.execute(
-        update(User)
-        .where(User.id == user.id, User.version == expected)
-        .values(version=User.version + 1)
-        .execution_options(synchronize_session=False)
+    claim_version(
+        user, version, "Someone else changed this account while you were looking. Reload it."
     )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise Conflict("Someone else changed this account while you were looking. Reload it.")
-    db.session.refresh(user, ["version"])
 
 
 def set_roles(user: User, roles: list[str], actor: User, version: int | None = None) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..audit import audit, utcnow
 from ..auth.models import User
-from ..errors import Conflict, InvalidChange, NotFound
+from ..errors import InvalidChange, NotFound
 from ..extensions import db
+from ..versioning import claim_version
 from .models import Client, Goal, JournalEntry
 from .picker import today_in_london
 
@@ -68,23 +69,16 @@ def update_goal(
     text = _text(goal_text, 300, "goal")
     if not text:
         raise InvalidChange("Write the goal", field="goal")
-    expected = goal.version if version is None else version
-    result = db.session.execute(
-        update(Goal)
-        .where(Goal.id == goal.id, Goal.version == expected)
-        .values(
-            version=Goal.version + 1,
-            goal=text,
-            progress=_text(progress, 1000, "progress"),
-            remaining=_text(remaining, 1000, "remaining"),
-            achieved=achieved,
-            updated_at=utcnow(),
-        )
-        .execution_options(synchronize_session=False)
+    claim_version(
+        goal,
+        version,
+        "Someone changed this goal while you were looking. Reload it.",
+        goal=text,
+        progress=_text(progress, 1000, "progress"),
+        remaining=_text(remaining, 1000, "remaining"),
+        achieved=achieved,
+        updated_at=utcnow(),
     )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise Conflict("Someone changed this goal while you were looking. Reload it.")
     audit("goal_updated", goal, client_ref=client.reference, actor_id=actor.id)
     db.session.commit()
 

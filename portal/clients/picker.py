@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select
 
 from ..audit import utcnow
+from ..dates import london_today
 from ..errors import InvalidChange
 from ..extensions import db
 from ..forms import without_control
@@ -29,7 +30,7 @@ class MeetingChoice:
 
 
 def today_in_london(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(LONDON).date()
+    return london_today(now or utcnow())
 
 
 def search_meetings(

@@ -11,10 +11,10 @@ from ..accompaniment.models import LIVE_STATES, AccompanimentRequest
 from ..accompaniment.models import OUTCOMES as REQUEST_OUTCOMES
 from ..audit import audit, utcnow
 from ..auth.models import User
+from ..dates import clock_on, london_today
 from ..errors import InvalidChange, NotFound
 from ..extensions import db
 from ..meetings.models import Meeting
-from ..meetings.occurrences import LONDON
 from . import fama
 from ._common import _claim_version, short_day
 from .models import OUTCOMES, Client, FamaSession, JournalEntry
@@ -148,13 +148,6 @@ def _session_three_request(client: Client) -> AccompanimentRequest | None:
     )
 
 
-def _clock_on(moment: datetime) -> str:
-    """'7pm on Tuesday 8 December' (UK time)."""
-    local = moment.astimezone(LONDON)
-    hour = local.strftime("%-I:%M%p").lower().replace(":00", "")
-    return f"{hour} on {local:%A} {local.day} {local:%B}"
-
-
 def meeting_not_started(client: Client, now: datetime | None = None) -> str | None:
     """Why session three cannot say yet whether the client went to the meeting their escort
     request is for (it has not started), or None when it can."""
@@ -168,7 +161,7 @@ def meeting_not_started(client: Client, now: datetime | None = None) -> str | No
         return None
     return (
         f"{request.meeting.name} has not started yet. You can record whether the client went "
-        f"to it from {_clock_on(request.starts_at)}, when it starts. If they went to another "
+        f"to it from {clock_on(request.starts_at)}, when it starts. If they went to another "
         'meeting, choose "Another meeting".'
     )
 
@@ -273,7 +266,7 @@ def record_session(
             and client.commitment_at is not None
             and client.commitment_at <= now
         ):
-            attended_on = client.commitment_at.astimezone(LONDON).date()
+            attended_on = london_today(client.commitment_at)
         db.session.add(
             JournalEntry(
                 client_id=client.id,

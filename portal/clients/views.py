@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask import abort, flash, request, url_for
 from flask_login import current_user
@@ -13,6 +13,7 @@ from ..accompaniment import services as requests_service
 from ..accompaniment.models import STATES as REQUEST_STATES
 from ..accompaniment.models import AccompanimentRequest
 from ..audit import audit_view, utcnow
+from ..dates import clock
 from ..errors import Conflict, DomainError, InvalidChange, NotFound
 from ..meetings.models import WEEKDAYS
 from ..web import MAX_ID, paginate, redirect_303, render, role_required, wants_fragment
@@ -502,7 +503,7 @@ def sheet(client_id: int, name: str):
     current: AccompanimentRequest | None = requests_service.current_request(client)
     meet_at = None
     if current is not None:
-        meet_at = _clock(current.starts_at - timedelta(minutes=current.minutes_before))
+        meet_at = clock(current.starts_at - timedelta(minutes=current.minutes_before))
     audit_view("client_sheet_printed", client, client_ref=client.reference)
     return render(
         template,
@@ -511,17 +512,8 @@ def sheet(client_id: int, name: str):
         meeting=meeting,
         request_=current,
         meet_at=meet_at,
-        ends_at=_clock(meeting.end_time) if meeting else None,
+        ends_at=clock(meeting.end_time) if meeting else None,
     )
-
-
-def _clock(value: datetime | time) -> str:
-    """'7:30pm' (UK time for an instant)."""
-    if isinstance(value, datetime):
-        value = value.astimezone(picker.LONDON).time()
-    hour = value.hour % 12 or 12
-    minutes = f":{value.minute:02d}" if value.minute else ""
-    return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
 
 
 # --- admin: move a client to another keyworker ----------------------------------------------
@@ -571,25 +563,3 @@ def transfer():
         current_name=names.get(client.keyworker_id, "a keyworker who has left") if client else None,
         searched=bool(search.reference.data),
     )
-
-
-@bp.app_template_filter("day")
-def day_filter(value) -> str:  # noqa: ANN001
-    """A date as '3 December 2026'."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(picker.LONDON).date()
-    return f"{value.day} {value:%B %Y}"
-
-
-@bp.app_template_filter("short_when")
-def short_when_filter(value: datetime) -> str:
-    """An instant as 'Tue 1 Dec, 7:30pm' (UK time)."""
-    return f"{clients.short_day(value)}, {_clock(value)}"
-
-
-@bp.app_template_filter("short_day")
-def short_day_filter(value) -> str:  # noqa: ANN001
-    """A date as 'Tue 3 Dec'."""
-    return clients.short_day(value) if value is not None else ""

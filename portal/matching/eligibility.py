@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from portal.dates import clock, date_words
 from portal.matching.model import (
     LONDON,
     SAFEGUARDING_LABELS,
@@ -13,8 +14,6 @@ from portal.matching.model import (
     Rules,
     VolunteerFacts,
     add_months,
-    format_clock,
-    format_date,
 )
 
 
@@ -57,8 +56,8 @@ def _safeguarding_check(item: str) -> Check:
         if expiry < request.meeting_date:
             return Reason(
                 f"{item}_expired",
-                f"{label} expires before the meeting (expires {format_date(expiry)}; "
-                f"meeting {format_date(request.meeting_date)})",
+                f"{label} expires before the meeting (expires {date_words(expiry)}; "
+                f"meeting {date_words(request.meeting_date)})",
             )
         return None
 
@@ -91,7 +90,7 @@ def check_recovery_time(
         return Reason(
             "recovery_too_recent",
             f"Less than {months} months in recovery at the meeting "
-            f"(reaches {months} months on {format_date(ready)})",
+            f"(reaches {months} months on {date_words(ready)})",
         )
     return None
 
@@ -137,8 +136,8 @@ def check_not_away(volunteer: VolunteerFacts, request: RequestFacts, rules: Rule
             if away.contains(day):
                 return Reason(
                     "away",
-                    f"Away on {format_date(day)} (away {format_date(away.first)} "
-                    f"to {format_date(away.last)})",
+                    f"Away on {date_words(day)} (away {date_words(away.first)} "
+                    f"to {date_words(away.last)})",
                 )
     return None
 
@@ -153,8 +152,8 @@ def check_no_overlap(
             return Reason(
                 "overlapping_escort",
                 f"Already escorting someone at an overlapping time "
-                f"({format_date(start.date())}, {format_clock(start.timetz())} to "
-                f"{format_clock(end.timetz())})",
+                f"({date_words(start.date())}, {clock(start)} to "
+                f"{clock(end)})",
             )
     return None
 
@@ -170,7 +169,7 @@ def check_weekly_cap(
     return Reason(
         "weekly_cap",
         f"Weekly limit reached: {booked} of {volunteer.weekly_cap} escorts already booked "
-        f"in the week of {format_date(monday)}",
+        f"in the week of {date_words(monday)}",
     )
 
 

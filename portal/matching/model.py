@@ -10,9 +10,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from types import MappingProxyType
 from typing import Literal
-from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
+from portal.dates import LONDON, clock, long_date
 
 # Safeguarding items that must all be held and in date on the meeting day.
 SAFEGUARDING_ITEMS: tuple[str, ...] = (
@@ -50,39 +49,6 @@ DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
         "reliability": 15.0,
     }
 )
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def format_date(d: date) -> str:
-    """Render a date as '12 March 2027' without depending on the process locale."""
-    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
-
-
-def format_clock(t: time) -> str:
-    """Render a wall-clock time as '7:30pm' (NHS style)."""
-    hour = t.hour % 12 or 12
-    suffix = "am" if t.hour < 12 else "pm"
-    return f"{hour}:{t.minute:02d}{suffix}"
-
-
-def weekday_name(weekday: int) -> str:
-    """Name a weekday numbered 0 = Monday."""
-    return _DAYS[weekday]
 
 
 def week_of_month(d: date) -> int:
@@ -333,10 +299,7 @@ class RequestFacts:
     def when_text(self) -> str:
         """'Tuesday 3 March 2026, 6:45pm to 8:30pm' for messages."""
         start, end = self.local_start, self.local_end
-        return (
-            f"{weekday_name(start.weekday())} {format_date(start.date())}, "
-            f"{format_clock(start.timetz())} to {format_clock(end.timetz())}"
-        )
+        return f"{long_date(start)}, {clock(start)} to {clock(end)}"
 
     @cached_property
     def local_dates(self) -> tuple[date, ...]:

@@ -12,11 +12,12 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select
 
 from ..audit import audit, utcnow
-from ..errors import Conflict, InvalidChange, NotFound
+from ..errors import InvalidChange, NotFound
 from ..extensions import db
+from ..versioning import claim_version
 from ..web import Page, page_number
 from . import meeting_types
 from .feed import CONTROL, LONGEST_MEETING, minutes_between, normalise_postcode, safe_web_url
@@ -207,7 +208,7 @@ def active_meeting_choices(fellowship_ids: list[int] | None = None) -> list[tupl
 
 
 def describe_meeting(meeting: Meeting) -> str:
-    from .models import clock
+    from ..dates import clock
 
     place = meeting.venue or ("Online" if meeting.attendance == "online" else meeting.area)
     text = f"{meeting.name} — {meeting.weekday_name} {clock(meeting.start_time)}"
@@ -385,14 +386,5 @@ def mark_meeting_checked(meeting: Meeting, actor_id: int | None) -> None:
 
 def _claim_version(model: type, obj: Any, version: int | None, noun: str) -> None:
     """Advance the version, refusing a save made from a stale copy (409, not an overwrite)."""
-    expected = obj.version if version is None else version
-    result = db.session.execute(
-        update(model)
-        .where(model.id == obj.id, model.version == expected)
-        .values(version=model.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise Conflict(f"Someone else changed this {noun} while you were looking. Reload it.")
-    db.session.refresh(obj, ["version"])
+    message = f"Someone else changed this {noun} while you were looking. Reload it."
+    claim_version(obj, version, message)

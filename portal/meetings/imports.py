@@ -95,7 +95,7 @@ class ImportPlan:
 
     def summary(self) -> dict[str, Any]:
         """Counts and the first few of each list, as the preview page and the CLI show them."""
-        from .models import clock
+        from ..dates import clock
 
         def when(meeting: FeedMeeting) -> str:
             return f"{WEEKDAYS[meeting.weekday]} {clock(meeting.start_time)}"

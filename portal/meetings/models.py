@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit import utcnow
+from ..dates import clock
 from ..dbtypes import UTCDateTime
 from ..extensions import db
 from . import meeting_types
@@ -218,13 +219,6 @@ class Meeting(db.Model):
     def is_stale(self, now: datetime, days: int) -> bool:
         """Not checked for `days` days (or never): it belongs on the needs-checking list."""
         return self.last_verified_at is None or self.last_verified_at < now - timedelta(days=days)
-
-
-def clock(value: time) -> str:
-    """7:30pm, 10am, 12pm: times the way the NHS content guide writes them."""
-    hour = value.hour % 12 or 12
-    minute = f":{value.minute:02d}" if value.minute else ""
-    return f"{hour}{minute}{'am' if value.hour < 12 else 'pm'}"
 
 
 IMPORT_STATUSES = {

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
-LONDON = ZoneInfo("Europe/London")
+from ..dates import LONDON as LONDON
+from ..dates import at_local as at_local
 
 
 def python_weekday(meeting_guide_day: int) -> int:
     """Meeting Guide's 0 = Sunday to Python's 0 = Monday."""
     return (meeting_guide_day - 1) % 7
-
-
-def at_local(day: date, wall_clock: time) -> datetime:
-    """The instant a London wall-clock time happens on `day` (aware, Europe/London).
-
-    A time that does not exist (the hour skipped in March) moves forward with the clocks;
-    a time that happens twice (October) is the first of the two.
-    """
-    local = datetime.combine(day, wall_clock, tzinfo=LONDON)
-    roundtrip = local.astimezone(UTC).astimezone(LONDON)
-    return roundtrip if roundtrip.replace(tzinfo=None) != local.replace(tzinfo=None) else local
 
 
 def occurrence_dates(weekday: int, start: date) -> Iterator[date]:

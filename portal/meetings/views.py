@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..audit import utcnow
+from ..dates import LONDON, long_date
 from ..errors import Conflict, InvalidChange
 from ..web import (
     is_safe_next,
@@ -25,7 +26,6 @@ from . import bp, services
 from .forms import ButtonForm, ConfirmForm, FellowshipForm, ImportForm, MeetingForm
 from .meeting_types import FEATURES, LANGUAGES
 from .models import FELLOWSHIP_KINDS, WEEKDAYS, Meeting
-from .occurrences import LONDON
 
 CHAMPIONS = ("champion", "admin")
 PRINT_LIMIT = 12  # what fits on one printed page
@@ -98,7 +98,7 @@ def print_sheet():
         meetings=meetings,
         total=total,
         filters=filters,
-        printed_on=f"{today:%A} {today.day} {today:%B %Y}",
+        printed_on=long_date(today),
     )
 
 

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from ..dates import month_words
 from ..extensions import db
 from ..volunteers.models import Volunteer
-from .ranges import DateRange, month_words
+from .ranges import DateRange
 from .sql import AR, _hours_between, _in_range, _month_of
 from .tables import Column, Table
 

@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy import and_, func, literal, select, union_all
 
 from ..accompaniment.models import LIVE_STATES, RequestEvent
+from ..dates import day_month
 from ..extensions import db
 from ..meetings.models import Fellowship, Meeting
-from .ranges import DateRange, short_day
+from .ranges import DateRange
 from .sql import AR, _count_if, _hours_between, _in_range, _median, _week_index
 from .tables import Column, Table, percent
 
@@ -95,7 +96,7 @@ def weekly_requests(r: DateRange) -> tuple[Table, Table]:
         row = {**blank, **by_week.get(index, {})}
         for key in blank:
             total[key] += row[key]
-        row |= {"week": f"w/c {short_day(monday)}", "monday": monday}
+        row |= {"week": f"w/c {day_month(monday)}", "monday": monday}
         row["median_hours"] = medians.get(index)
         weekly.append(_add_match_share(row))
     total = _add_match_share(total | {"week": "All weeks"})

@@ -1,11 +1,11 @@
-"""The period a report covers, and the words for its days, weeks and months."""
+"""The period a report covers (the words for its days and months are in portal/dates.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from ..meetings.occurrences import LONDON, at_local
+from ..dates import at_local, date_words, london_today
 
 DEFAULT_WEEKS = 12
 LONGEST_RANGE_DAYS = 731
@@ -14,7 +14,7 @@ LONGEST_RANGE_DAYS = 731
 def today_in_london(now: datetime | None = None) -> date:
     from ..audit import utcnow
 
-    return (now or utcnow()).astimezone(LONDON).date()
+    return london_today(now or utcnow())
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class DateRange:
 
     @property
     def words(self) -> str:
-        return f"{long_day(self.start)} to {long_day(self.end)}"
+        return f"{date_words(self.start)} to {date_words(self.end)}"
 
 
 def default_range(today: date | None = None) -> DateRange:
@@ -57,16 +57,3 @@ def default_range(today: date | None = None) -> DateRange:
     today = today or today_in_london()
     monday = today - timedelta(days=today.weekday())
     return DateRange(monday - timedelta(weeks=DEFAULT_WEEKS - 1), today)
-
-
-def long_day(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-def short_day(day: date) -> str:
-    return f"{day.day} {day:%b}"
-
-
-def month_words(key: str) -> str:
-    year, month = (int(part) for part in key.split("-"))
-    return f"{date(year, month, 1):%B %Y}"

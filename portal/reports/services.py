@@ -37,9 +37,6 @@ from .ranges import (
     LONGEST_RANGE_DAYS,
     DateRange,
     default_range,
-    long_day,
-    month_words,
-    short_day,
     today_in_london,
 )
 from .sql import AR, FS
@@ -66,11 +63,8 @@ __all__ = [
     "cached_report",
     "default_range",
     "fama_funnel",
-    "long_day",
-    "month_words",
     "report_fingerprint",
     "report_table",
-    "short_day",
     "today_in_london",
     "volunteer_activity",
     "weekly_requests",

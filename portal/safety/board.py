@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import dates
 from ..accompaniment.models import AccompanimentRequest
 from ..audit import audit, utcnow
 from ..auth.models import User
@@ -24,7 +25,7 @@ from ..volunteers.models import Volunteer
 from ._common import is_champion
 from .escorts import Escort, _checks_for, board_state
 from .models import EscortCheck
-from .times import OVERDUE_LOOKBACK, _clock, _day, _when, local_midnight, london_today
+from .times import OVERDUE_LOOKBACK, local_midnight, london_today
 
 # Board states, in the words the champion reads.
 BOARD_STATES = {
@@ -179,17 +180,19 @@ def record_check_for(  # noqa: PLR0913
         raise InvalidChange("The date cannot be in the future", field="happened_on")
     if happened_at > now:
         raise InvalidChange(
-            f"Enter a time that has already happened: it is {_clock(now)} now",
+            f"Enter a time that has already happened: it is {dates.clock(now)} now",
             field="happened_time",
         )
     if happened_at < local_midnight(first):
         raise InvalidChange(
-            f"Enter a time on or after {_day(first)}, the day of the escort",
+            f"Enter a time on or after {dates.day(first)}, the day of the escort",
             field="happened_on",
         )
     done = escort.checks.get(kind)
     if done is not None:
-        raise InvalidChange(f"{RECORDABLE[kind]} is already recorded: {_when(done)}.", field="kind")
+        raise InvalidChange(
+            f"{RECORDABLE[kind]} is already recorded: {dates.when(done)}.", field="kind"
+        )
     checkin = escort.checks.get("checkin")
     if kind == "checkout" and checkin is None:
         raise InvalidChange(
@@ -197,12 +200,12 @@ def record_check_for(  # noqa: PLR0913
         )
     if kind == "checkout" and happened_at < checkin:
         raise InvalidChange(
-            f"Enter a time after the check-in at {_when(checkin)}", field="happened_time"
+            f"Enter a time after the check-in at {dates.when(checkin)}", field="happened_time"
         )
     checkout = escort.checks.get("checkout")
     if kind == "checkin" and checkout is not None and happened_at > checkout:
         raise InvalidChange(
-            f"Enter a time before the check-out at {_when(checkout)}", field="happened_time"
+            f"Enter a time before the check-out at {dates.when(checkout)}", field="happened_time"
         )
     check = EscortCheck(
         request_id=request.id,

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import dates
 from ..accompaniment.models import AccompanimentRequest
 from ..audit import audit, utcnow
 from ..auth.models import User
@@ -28,7 +29,6 @@ from .models import CHECK_KINDS, EscortCheck
 from .times import (
     Action,
     NotOpen,
-    _when,
     checkin_action,
     checkout_action,
     escort_days,
@@ -249,7 +249,7 @@ def _alert_help(request: AccompanimentRequest, volunteer: Volunteer, check: Esco
             f"{volunteer.preferred_name} needs help now at {request.meeting.name}",
             body=(
                 f'They pressed "I need help now" during the escort on '
-                f"{_when(request.starts_at)}.{phone} Call them straight away."
+                f"{dates.when(request.starts_at)}.{phone} Call them straight away."
             ),
             link=_path("safety.today", "/safety/today"),
             urgent=True,

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from .. import dates
 from ..accompaniment.models import OUTCOMES, AccompanimentRequest
 from ..audit import audit, utcnow
 from ..auth.models import User
@@ -20,7 +21,7 @@ from ..notify.services import notify_user
 from ..volunteers.models import Volunteer
 from ._common import _path, is_champion
 from .models import WANTS_AGAIN, EscortOutcome
-from .times import NotOpen, _when, outcome_action
+from .times import NotOpen, outcome_action
 
 NOTE_LIMIT = 500
 
@@ -114,7 +115,7 @@ def record_outcome(  # noqa: PLR0913
             keyworker,
             "outcome_recorded",
             f"Outcome for {client.first_name or client.reference}: {OUTCOMES[came].lower()}",
-            body=f"{request.meeting.name}, {_when(request.starts_at)}. "
+            body=f"{request.meeting.name}, {dates.when(request.starts_at)}. "
             "It is ready to use in session three.",
             link=_path("accompaniment.show", f"/requests/{request.id}", request_id=request.id),
             dedupe_key=f"outcome:{request.id}",

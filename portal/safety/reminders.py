@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from .. import dates
 from ..accompaniment.models import AccompanimentRequest
 from ..auth.models import User
 from ..clients.models import Client
@@ -14,7 +15,7 @@ from ..notify.services import notify_user
 from ..volunteers.models import Volunteer
 from ._common import _path, champions
 from .models import EscortCheck
-from .times import OVERDUE_LOOKBACK, _when, grace
+from .times import OVERDUE_LOOKBACK, grace
 
 REMINDER_AHEAD = timedelta(hours=24)
 
@@ -33,7 +34,7 @@ def send_reminders(now: datetime) -> int:
     ).all()
     sent = 0
     for request, volunteer, client in rows:
-        when = _when(request.meeting_point_at)
+        when = dates.when(request.meeting_point_at)
         if volunteer.user is not None:
             sent += notify_user(
                 volunteer.user,
@@ -87,7 +88,7 @@ def alert_overdue(now: datetime) -> int:
                 champion,
                 "checkout_overdue",
                 f"{volunteer.preferred_name} has not checked out from {request.meeting.name}",
-                body=f"The meeting ended at {_when(request.ends_at)}.{phone} "
+                body=f"The meeting ended at {dates.when(request.ends_at)}.{phone} "
                 "Call them to check they are safe.",
                 link=_path("safety.today", "/safety/today"),
                 urgent=True,

@@ -19,42 +19,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from .. import dates
 from ..accompaniment.models import AccompanimentRequest
+from ..dates import LONDON
+from ..dates import london_today as london_today
 from ..errors import InvalidChange
-from ..meetings.occurrences import LONDON
 from ..settings import get_setting
 
 # How far back the overdue job looks, so old history never raises alerts.
 OVERDUE_LOOKBACK = timedelta(days=2)
 
 
-def _when(moment: datetime) -> str:
-    local = moment.astimezone(LONDON)
-    hour = local.strftime("%-I:%M%p").lower().replace(":00", "")
-    return f"{local:%A} {local.day} {local:%B}, {hour}"
-
-
-def _day(value: datetime | date) -> str:
-    """'Tuesday 8 December' (a London date)."""
-    day = value.astimezone(LONDON).date() if isinstance(value, datetime) else value
-    return f"{day:%A} {day.day} {day:%B}"
-
-
-def _clock(moment: datetime) -> str:
-    """'5:45pm', '7pm' (London wall clock)."""
-    return moment.astimezone(LONDON).strftime("%-I:%M%p").lower().replace(":00", "")
-
-
 def _from(moment: datetime) -> str:
     """'5:45pm on Tuesday 8 December', or 'midnight at the start of Tuesday 8 December'."""
     local = moment.astimezone(LONDON)
     if (local.hour, local.minute) == (0, 0):
-        return f"midnight at the start of {_day(local)}"
-    return f"{_clock(local)} on {_day(local)}"
-
-
-def london_today(now: datetime) -> date:
-    return now.astimezone(LONDON).date()
+        return f"midnight at the start of {dates.day(local)}"
+    return dates.clock_on(local)
 
 
 def grace() -> timedelta:
@@ -117,7 +98,7 @@ def checkin_action(request: AccompanimentRequest, now: datetime) -> Action:
         last = closes.astimezone(LONDON).date() - timedelta(days=1)
         return Action(
             False,
-            f"Check-in closed at midnight at the end of {_day(last)}. If you met them, "
+            f"Check-in closed at midnight at the end of {dates.day(last)}. If you met them, "
             "ask the recovery champion to record it.",
         )
     return OPEN

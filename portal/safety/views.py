@@ -166,11 +166,9 @@ def outcome(request_id: int):
         return page(None, not_yet.rule)
     form = OutcomeForm()
     if not form.is_submitted():
-        form.version.data = str(request_row.version)
+        form.version.data = request_row.version
     if form.validate_on_submit():
         try:
-            raw = str(form.version.data or "")
-            version = int(raw) if raw.isdigit() and len(raw) < 10 else -1  # unknown: reload
             services.record_outcome(
                 request_id,
                 _me(),
@@ -178,7 +176,7 @@ def outcome(request_id: int):
                 together=form.together.data,
                 again=form.again.data,
                 note=form.note.data,
-                version=version,
+                version=form.version.data,
             )
         except NotFound:
             abort(404)

@@ -13,15 +13,15 @@ from sqlalchemy import update
 
 from ..audit import utcnow
 from ..auth.models import User
+from ..dates import london_today
 from ..errors import NotAllowed, NotFound
 from ..extensions import db
-from ..matching.model import LONDON
 from .models import Volunteer
 
 
 def today_local() -> date:
     """Today's date in the UK, the date every expiry is judged on."""
-    return utcnow().astimezone(LONDON).date()
+    return london_today(utcnow())
 
 
 def is_champion(user: User) -> bool:

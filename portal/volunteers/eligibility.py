@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from portal.dates import date_words
 from portal.matching.eligibility import Reason
 from portal.matching.model import (
     SAFEGUARDING_ITEMS,
     VolunteerFacts,
     add_months,
-    format_date,
 )
 
 ITEM_NAMES = {
@@ -56,7 +56,7 @@ def escort_reasons(facts: VolunteerFacts, day: date, min_recovery_months: int) -
             reasons.append(
                 Reason(
                     f"{item}_expired",
-                    f"{ITEM_NAMES[item]}: expired on {format_date(expiry)}",
+                    f"{ITEM_NAMES[item]}: expired on {date_words(expiry)}",
                 )
             )
     if facts.recovery_date is None:
@@ -70,7 +70,7 @@ def escort_reasons(facts: VolunteerFacts, day: date, min_recovery_months: int) -
                 Reason(
                     "recovery_too_recent",
                     f"Less than {min_recovery_months} months in recovery "
-                    f"(reaches {min_recovery_months} months on {format_date(ready)})",
+                    f"(reaches {min_recovery_months} months on {date_words(ready)})",
                 )
             )
     for away in facts.away:
@@ -78,7 +78,7 @@ def escort_reasons(facts: VolunteerFacts, day: date, min_recovery_months: int) -
             reasons.append(
                 Reason(
                     "away",
-                    f"Away from {format_date(away.first)} to {format_date(away.last)}",
+                    f"Away from {date_words(away.first)} to {date_words(away.last)}",
                 )
             )
             break

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..audit import AuditEvent
 from ..auth.models import User
+from ..dates import date_words
 from ..extensions import db
 from ..meetings.models import Meeting
 from ._common import _require_champion
@@ -121,7 +122,7 @@ def _iso_day(value: Any) -> str:
         day = date.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    return f"{day.day} {day:%B} {day.year}"
+    return date_words(day)
 
 
 def _describe(detail: dict[str, Any], meeting_names: dict[int, str]) -> str:

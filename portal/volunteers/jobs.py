@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from .. import dates
 from ..auth.services import users_with_role
 from ..extensions import db
 from ..jobs import job, portal_path
@@ -57,7 +58,7 @@ def checks_digest(now: datetime) -> int:
             volunteer.user,
             "checks_expiring",
             f"{count} of your checks {'needs' if count == 1 else 'need'} renewing "
-            f"by {soonest:%-d %B}",
+            f"by {dates.date_words(soonest)}",
             body="Talk to the recovery champion so you can keep accompanying people.",
             link=portal_path("home.volunteer", "/volunteer"),
             dedupe_key=f"checks-own:{year}-W{week:02d}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..audit import audit, utcnow
@@ -18,6 +18,7 @@ from ..auth.models import User
 from ..errors import Conflict, InvalidChange, NotAllowed, NotFound
 from ..extensions import db
 from ..meetings.models import Fellowship
+from ..versioning import claim_version
 from ._common import (
     _mark_active,
     _require_champion,
@@ -27,6 +28,8 @@ from ._common import (
 )
 from .models import ACCOMPANY_RULES, GENDERS, STATUSES, TRAVEL_MODES, Volunteer, VolunteerLanguage
 from .safeguarding import _add_code_of_conduct, needs_code_of_conduct
+
+CONFLICT_MESSAGE = "Someone else changed this volunteer while you were looking. Reload it."
 
 MAX_LANGUAGES = 10
 # Which states each state may be reached from.
@@ -156,17 +159,7 @@ def _apply_profile(volunteer: Volunteer, data: dict[str, Any]) -> list[str]:
 
 def _claim_version(volunteer: Volunteer, version: int | None, **values: Any) -> None:
     """Advance the version only if nobody saved since `version` was read (else 409)."""
-    expected = volunteer.version if version is None else version
-    result = db.session.execute(
-        update(Volunteer)
-        .where(Volunteer.id == volunteer.id, Volunteer.version == expected)
-        .values(version=Volunteer.version + 1, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise Conflict("Someone else changed this volunteer while you were looking. Reload it.")
-    db.session.refresh(volunteer, ["version", *values])
+    claim_version(volunteer, version, CONFLICT_MESSAGE, updated_at=utcnow(), **values)
 
 
 def complete_application(
@@ -291,39 +284,26 @@ def _set_status(
     if len(reason) > 500:
         raise InvalidChange("Enter a reason of 500 characters or fewer", field="reason")
     if version is not None and version != volunteer.version:
-        raise Conflict("Someone else changed this volunteer while you were looking. Reload it.")
+        raise Conflict(CONFLICT_MESSAGE)
     if volunteer.status not in sources:
         raise InvalidChange(
             f"A volunteer who is {volunteer.status_label.lower()} cannot become "
             f"{STATUSES[to].lower()}"
         )
     before = volunteer.status
-    expected = volunteer.version if version is None else version
     now = utcnow()
     values: dict[str, Any] = {
         "status": to,
         "status_changed_at": now,
         "status_changed_by_id": actor.id,
         "status_reason": reason or None,
-        "version": Volunteer.version + 1,
         "updated_at": now,
     }
     if to == "approved":
         values |= {"approved_at": now, "approved_by_id": actor.id}
-    result = db.session.execute(
-        update(Volunteer)
-        .where(
-            Volunteer.id == volunteer.id,
-            Volunteer.version == expected,
-            Volunteer.status.in_(sources),
-        )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise Conflict("Someone else changed this volunteer while you were looking. Reload it.")
-    db.session.refresh(volunteer)
+    # The status moves only from an allowed one: of two champions acting at once, one wins.
+    where = [Volunteer.status.in_(sources)]
+    claim_version(volunteer, version, CONFLICT_MESSAGE, where=where, **values)
     _mark_active(volunteer, actor)
     audit("volunteer_status_changed", volunteer, detail={"from": before, "to": to})
     _volunteer_changed(volunteer.id, "status")

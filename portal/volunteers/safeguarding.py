@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..audit import audit, utcnow
@@ -20,8 +20,11 @@ from ..auth.models import User
 from ..errors import Conflict, InvalidChange, NotFound
 from ..extensions import db
 from ..matching.model import NO_EXPIRY, add_months
+from ..versioning import claim_version
 from ._common import _require_champion, _volunteer_changed, today_local
 from .models import DBS_LEVELS, SAFEGUARDING_KINDS, SafeguardingItem, Volunteer
+
+CHECK_CONFLICT = "Someone else changed this check while you were looking. Reload it."
 
 DUE_DAYS = 30
 # Months an item stays valid when no expiry is entered; None means it does not lapse.
@@ -294,16 +297,7 @@ def update_safeguarding_item(
     _require_champion(actor)
     values = _check_item(item.kind, data)
     before = {name: getattr(item, name) for name in ITEM_FIELDS}
-    expected = item.version if version is None else version
-    result = db.session.execute(
-        update(SafeguardingItem)
-        .where(SafeguardingItem.id == item.id, SafeguardingItem.version == expected)
-        .values(version=SafeguardingItem.version + 1, updated_at=utcnow(), **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        raise Conflict("Someone else changed this check while you were looking. Reload it.")
+    claim_version(item, version, CHECK_CONFLICT, updated_at=utcnow(), **values)
     changed = [name for name in ITEM_FIELDS if before[name] != values[name]]
     detail: dict[str, Any] = {"item_id": item.id, "kind": item.kind, "fields": changed}
     for name in ("issued_on", "expires_on"):
@@ -333,9 +327,9 @@ def remove_safeguarding_item(item: SafeguardingItem, actor: User, version: int |
         .where(SafeguardingItem.id == item.id, SafeguardingItem.version == expected)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # a DELETE on the same check, so not claim_version
         db.session.rollback()
-        raise Conflict("Someone else changed this check while you were looking. Reload it.")
+        raise Conflict(CHECK_CONFLICT)
     db.session.expunge(item)
     audit("safeguarding_item_removed", volunteer, detail=detail)
     _volunteer_changed(volunteer.id, "safeguarding")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, time
 from typing import Any
 
 from flask import request
 
 from ...errors import Conflict
 from ...web import me, render
-from .. import bp
 from .. import services as volunteers
 from ..models import (
     ACCOMPANY_RULES,
@@ -18,7 +16,6 @@ from ..models import (
     SAFEGUARDING_KINDS,
     STATUSES,
     TRAVEL_MODES,
-    WEEKDAYS,
     Volunteer,
 )
 
@@ -38,24 +35,6 @@ _MONTHS = (
     "November",
     "December",
 )
-
-
-@bp.app_template_filter("long_date")
-def long_date(value: date | None) -> str:
-    """'Tuesday 3 December 2026'."""
-    if value is None:
-        return ""
-    return f"{WEEKDAYS[value.weekday()]} {value.day} {_MONTHS[value.month - 1]} {value.year}"
-
-
-@bp.app_template_filter("wall_clock")
-def wall_clock(value: time | None) -> str:
-    """'7:30pm', '9am'."""
-    if value is None:
-        return ""
-    hour = value.hour % 12 or 12
-    minutes = f":{value.minute:02d}" if value.minute else ""
-    return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
 
 
 def conflict_page(error: Conflict, back: str) -> tuple[str, int]:
