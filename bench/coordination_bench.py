@@ -35,7 +35,7 @@ STARTS = (time(10), time(12, 30), time(18), time(18, 30), time(19), time(19, 30)
 KINDS = ("dbs", "training", "references", "lone_working", "code_of_conduct")
 
 
-def build_app(folder: Path):  # noqa: ANN201
+def build_app(folder: Path):
     from portal import create_app
     from tests.databases import upgrade
 
@@ -301,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _measure(fn, args_list: list) -> tuple[list[float], list[float]]:  # noqa: ANN001
+def _measure(fn, args_list: list) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU milliseconds of fn(arg) for each arg.
 
     CPU time of this process (SQLite runs in it) is what the request costs; wall time also
@@ -324,7 +324,7 @@ def _line(label: str, wall: list[float], cpu: list[float]) -> str:
     )
 
 
-def run(app, ids: dict, args) -> None:  # noqa: ANN001
+def run(app, ids: dict, args) -> None:
     from portal.accompaniment import coordination
     from portal.auth.models import User
     from portal.extensions import db

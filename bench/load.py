@@ -169,7 +169,7 @@ def drop_postgres_database(url: str) -> None:
     )
 
 
-def make_app(url: str, folder: Path):  # noqa: ANN201
+def make_app(url: str, folder: Path):
     from portal import create_app
 
     return create_app(
@@ -203,13 +203,13 @@ def cheap_hash(password: str) -> str:
 
 
 def seed(
-    app,  # noqa: ANN001
+    app,
     counts: dict[str, int],
     rng: random.Random,
     now: datetime,
     *,
     full_cost_passwords: bool = False,
-) -> Plan:  # noqa: ANN001, PLR0915
+) -> Plan:
     """Bulk-insert the simulated people's service (a few hundred rows; under a second)."""
     from sqlalchemy import insert, select
 
@@ -425,7 +425,7 @@ def seed(
                 .values(commitment_meeting_id=mid, commitment_at=at)
             )
 
-        def request_row(client_id: int, meeting, start: datetime, state: str) -> dict:  # noqa: ANN001
+        def request_row(client_id: int, meeting, start: datetime, state: str) -> dict:
             length = datetime.combine(date.today(), meeting.end_time) - datetime.combine(
                 date.today(), meeting.start_time
             )
@@ -559,7 +559,7 @@ def seed(
 # --- the consistency of what the load left behind ------------------------------------------------
 
 
-def check_consistency(app) -> list[str]:  # noqa: ANN001
+def check_consistency(app) -> list[str]:
     """Every invariant of requests, offers, busy slots and week counters; returns the problems."""
     from sqlalchemy import select
 
@@ -659,7 +659,7 @@ class MailSink:
         self.trap = None  # called once, just after the next message is accepted
         self.trapped: str | None = None
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.ids.append(str(message["Message-ID"]))
@@ -672,7 +672,7 @@ class MailSink:
             threading.Timer(0.003, trap).start()
         return "250 Message accepted for delivery"
 
-    def set_trap(self, callback) -> None:  # noqa: ANN001
+    def set_trap(self, callback) -> None:
         with self.lock:
             self.trap = callback
 
@@ -817,7 +817,7 @@ class MailWorker:
                 self.process.kill()
                 self.process.wait()
 
-    def drain(self, url: str, engine_app, limit: float = 60) -> int:  # noqa: ANN001
+    def drain(self, url: str, engine_app, limit: float = 60) -> int:
         """`worker --once` until nothing is waiting, at least once (a killed worker's claim on
         a message lapses after MAIL_CLAIM_SECONDS, 5 s here)."""
         runs = 0
@@ -844,7 +844,7 @@ class MailWorker:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def unsent(app) -> int:  # noqa: ANN001
+def unsent(app) -> int:
     from sqlalchemy import func, select
 
     from portal.extensions import db
@@ -1403,7 +1403,7 @@ class LoadRun:
         self.mail_stopped_at: datetime | None = None
 
     # small reads the simulation makes directly (what a person would know from their email)
-    def _read(self, statement):  # noqa: ANN001, ANN202
+    def _read(self, statement):
         from portal.extensions import db
 
         with self._db_lock, self.app.app_context():
@@ -1457,7 +1457,7 @@ class LoadRun:
             )
         ]
 
-    def go(self) -> Result:  # noqa: PLR0915
+    def go(self) -> Result:
         result = Result(self.kind, sum(self.plan.counts.values()), self.duration)
         sink = MailSink()
         sink.start()
@@ -1536,7 +1536,7 @@ class LoadRun:
             db.engine.dispose()
         return result
 
-    def _report(self, result: Result, elapsed: float, events, contention, drains: int) -> None:  # noqa: ANN001
+    def _report(self, result: Result, elapsed: float, events, contention, drains: int) -> None:
         samples = self.recorder.samples
         answered = [s for s in samples if s.status != "reset"]
         lines = result.report
@@ -1581,7 +1581,7 @@ class LoadRun:
         if self.errors:
             lines.append(f"simulation errors ({len(self.errors)}): " + "; ".join(self.errors[:5]))
 
-    def _checks(  # noqa: PLR0913
+    def _checks(
         self,
         result: Result,
         web: Gunicorn,
@@ -1788,7 +1788,7 @@ def populate(
     )
 
 
-def run_load(  # noqa: PLR0913
+def run_load(
     url: str,
     folder: Path,
     plan: Plan,

@@ -45,7 +45,7 @@ PAGES = {
 }
 
 
-def build(meetings: int, folder: Path):  # noqa: ANN201
+def build(meetings: int, folder: Path):
     from flask_migrate import upgrade
 
     from portal.auth.services import create_user
@@ -105,7 +105,7 @@ def add_meetings(count: int, start: int) -> None:
     db.session.commit()
 
 
-def sign_in(app):  # noqa: ANN201
+def sign_in(app):
     client = app.test_client()
     page = client.get("/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -116,7 +116,7 @@ def sign_in(app):  # noqa: ANN201
     return client
 
 
-def timed(client, path: str, requests: int, headers: dict | None = None) -> list[float]:  # noqa: ANN001
+def timed(client, path: str, requests: int, headers: dict | None = None) -> list[float]:
     for _ in range(10):
         client.get(path, headers=headers)
     times = []
@@ -143,7 +143,7 @@ def query_plan(app, path: str) -> list[str]:
     return [row[-1] for row in rows]
 
 
-def import_timings(app, count: int) -> list[tuple[str, float]]:  # noqa: ANN001
+def import_timings(app, count: int) -> list[tuple[str, float]]:
     """Preview and apply a feed of `count` meetings, then the same feed again (no changes)."""
     import json
 

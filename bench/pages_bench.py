@@ -67,7 +67,7 @@ PAGES = (
 )
 
 
-def make_app(url: str, folder: Path):  # noqa: ANN201
+def make_app(url: str, folder: Path):
     from portal import create_app
 
     return create_app(
@@ -134,7 +134,7 @@ def copy_db(source: Path, folder: Path) -> Path:
     return target
 
 
-def page_ids(app) -> dict[str, int]:  # noqa: ANN001
+def page_ids(app) -> dict[str, int]:
     """The live request with most candidates (volunteers at its meeting); the demo keyworker's
     busiest client; table sizes."""
     from portal.extensions import db
@@ -165,7 +165,7 @@ def page_ids(app) -> dict[str, int]:  # noqa: ANN001
 class Timer:
     """WSGI middleware: time from the call until the body is produced; queries per request."""
 
-    def __init__(self, app) -> None:  # noqa: ANN001
+    def __init__(self, app) -> None:
         from portal.extensions import db
 
         self.inner = app.wsgi_app
@@ -176,11 +176,11 @@ class Timer:
             event.listen(db.engine, "before_cursor_execute", self._record)
         app.wsgi_app = self
 
-    def _record(self, conn, cursor, statement, *args) -> None:  # noqa: ANN001, ARG002
+    def _record(self, conn, cursor, statement, *args) -> None:  # noqa: ARG002
         if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
             self._count += 1
 
-    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204
+    def __call__(self, environ, start_response):
         self._count = 0
         started = time.perf_counter()
         body = self.inner(environ, start_response)
@@ -194,7 +194,7 @@ class Timer:
         return chunks
 
 
-def sign_in(client, role: str) -> None:  # noqa: ANN001
+def sign_in(client, role: str) -> None:
     email, password = PASSWORDS[role]
     page = client.get("/sign-in").get_data(as_text=True)
     token = CSRF_RE.search(page).group(1)

@@ -43,7 +43,7 @@ from tests.querycount import queries_per_request  # noqa: E402
 CHAMPION = ("champion@demo.example.org", "demo champion meadow kettle")
 
 
-def build(folder: Path):  # noqa: ANN201
+def build(folder: Path):
     from flask_migrate import upgrade
 
     from portal.demo import build_demo
@@ -63,11 +63,11 @@ def build(folder: Path):  # noqa: ANN201
     return app
 
 
-def _next_id(model) -> int:  # noqa: ANN001
+def _next_id(model) -> int:
     return (db.session.scalar(select(func.max(model.id))) or 0) + 1
 
 
-def add_history(requests: int, weeks: int = 52) -> None:  # noqa: PLR0915
+def add_history(requests: int, weeks: int = 52) -> None:
     """Synthetic clients, sessions, requests and events over the last `weeks` weeks."""
     rng = random.Random(20)
     now = datetime.now(UTC)
@@ -216,7 +216,7 @@ def add_history(requests: int, weeks: int = 52) -> None:  # noqa: PLR0915
     db.session.commit()
 
 
-def sign_in(app):  # noqa: ANN201, ANN001
+def sign_in(app):
     client = app.test_client()
     page = client.get("/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -228,7 +228,7 @@ def sign_in(app):  # noqa: ANN201, ANN001
     return client
 
 
-def timed(client, path: str, runs: int) -> list[float]:  # noqa: ANN001
+def timed(client, path: str, runs: int) -> list[float]:
     for _ in range(3):
         client.get(path)
     times = []
@@ -246,7 +246,7 @@ def summary(times: list[float]) -> str:
     return f"median {statistics.median(ordered):7.1f} ms   p95 {p95:7.1f} ms"
 
 
-def requests_in(app) -> int:  # noqa: ANN001
+def requests_in(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(AccompanimentRequest))
 

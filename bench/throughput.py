@@ -127,7 +127,7 @@ def vm_rss_mb(pid: int) -> float:
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201, ARG002
+    def redirect_request(self, *args, **kwargs):  # noqa: ARG002
         return None
 
 
@@ -190,7 +190,7 @@ def page_ids(db_path: Path, folder: Path) -> dict:
     return ids
 
 
-def main() -> None:  # noqa: PLR0915
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True, help="the large database (SQLite)")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")

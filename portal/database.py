@@ -51,7 +51,7 @@ def configure_engine(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # noqa: ANN001
+    def _on_begin(connection) -> None:
         # A deferred transaction that reads and then writes fails at once with "database is
         # locked" when another writer got in between; IMMEDIATE waits for the lock instead.
         connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")

@@ -28,13 +28,13 @@ class Form(FlaskForm):
     """Strips surrounding space from text and refuses control characters by the field."""
 
     class Meta:
-        def bind_field(self, form: FlaskForm, unbound_field, options):  # noqa: ANN001, ANN201
+        def bind_field(self, form: FlaskForm, unbound_field, options):
             filters = list(unbound_field.kwargs.get("filters", []))
             if issubclass(unbound_field.field_class, StringField | TextAreaField):
                 filters.append(_strip)
             return unbound_field.bind(form=form, filters=filters, **options)
 
-    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+    def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         for field in self:
             if _has_control(field):
@@ -99,7 +99,7 @@ class WholeNumberField(IntegerField):
     """An integer field whose complaint about non-numbers is in plain English: `message`, or
     "<label>: enter a whole number, like 12". Blank is no answer (the validators decide)."""
 
-    def __init__(self, label: str | None = None, message: str | None = None, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, label: str | None = None, message: str | None = None, **kwargs) -> None:
         super().__init__(label, **kwargs)
         self.message = message
 
@@ -123,7 +123,7 @@ class DateBox(DateField):
     """A date typed as YYYY-MM-DD (what the browser's date picker sends); anything else gets
     `message`. Blank is no answer; a date not sent at all keeps the field's default."""
 
-    def __init__(self, label: str, message: str, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, label: str, message: str, **kwargs) -> None:
         super().__init__(label, **kwargs)
         self.message = message
 
@@ -147,7 +147,7 @@ class TimeBox(TimeField):
     """A 24-hour time typed as HH:MM (what the browser's time picker sends); anything else gets
     `message`. Blank is no answer."""
 
-    def __init__(self, label: str, message: str, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, label: str, message: str, **kwargs) -> None:
         super().__init__(label, **kwargs)
         self.message = message
 
@@ -186,7 +186,7 @@ class VersionField(IntegerField):
 
     widget = HiddenInput()
 
-    def __init__(self, label: str | None = None, *, required: bool = False, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, label: str | None = None, *, required: bool = False, **kwargs) -> None:
         check = InputRequired(STALE_PAGE) if required else Optional()
         super().__init__(label, validators=[check], **kwargs)
 

@@ -7,6 +7,6 @@ from .clients import models as clients_models  # noqa: F401
 from .governance import models as governance_models  # noqa: F401
 from .meetings.models import Fellowship, Meeting  # noqa: F401
 from .notify.models import EmailPreference, Notification, OutboxMessage  # noqa: F401
-from .safety import models as safety_models  # noqa: F401,E402
+from .safety import models as safety_models  # noqa: F401, E402
 from .settings import SettingRow  # noqa: F401
 from .volunteers import models as volunteers_models  # noqa: F401

@@ -34,7 +34,7 @@ MAX_ID = MAX_INT  # ids are INTEGER columns
 class IdConverter(IntegerConverter):
     """`<int:…>` in routes: an id no column can hold is a 404, not a database error (500)."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int = MAX_ID):  # noqa: ANN001
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int = MAX_ID):
         super().__init__(map, fixed_digits, min, max)
 
 

@@ -42,7 +42,7 @@ def for_children() -> dict:
 class following:  # noqa: N801  (reads as a function at the call site)
     """A process target that starts at the test's time, then runs `target`."""
 
-    def __init__(self, target) -> None:  # noqa: ANN001
+    def __init__(self, target) -> None:
         self.target = target
         self.instant = datetime.now(UTC).isoformat()
 

@@ -55,7 +55,7 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[obje
 
 
 @pytest.fixture
-def database_url(database_template, tmp_path: Path) -> Iterator[str]:  # noqa: ANN001
+def database_url(database_template, tmp_path: Path) -> Iterator[str]:
     url = database_template.new_database(tmp_path)
     yield url
     database_template.drop(url)
@@ -72,7 +72,7 @@ def smtp_server() -> Iterator[object]:
 
 
 @pytest.fixture
-def app_config(database_url: str, tmp_path: Path, smtp_server) -> dict:  # noqa: ANN001
+def app_config(database_url: str, tmp_path: Path, smtp_server) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
@@ -103,7 +103,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def runner(app: Flask):  # noqa: ANN201
+def runner(app: Flask):
     return app.test_cli_runner()
 
 
@@ -122,12 +122,12 @@ class Browserless:
     def token(self, page: str = "/sign-in") -> str:
         return csrf_from(self.client.get(page, follow_redirects=True).get_data(as_text=True))
 
-    def post(self, url: str, data: dict | None = None, page: str | None = None, **kwargs):  # noqa: ANN201
+    def post(self, url: str, data: dict | None = None, page: str | None = None, **kwargs):
         data = dict(data or {})
         data.setdefault("csrf_token", self.token(page or url))
         return self.client.post(url, data=data, **kwargs)
 
-    def sign_in(self, email: str, password: str = PASSWORD):  # noqa: ANN201
+    def sign_in(self, email: str, password: str = PASSWORD):
         return self.post("/sign-in", {"email": email, "password": password}, page="/sign-in")
 
 
@@ -137,10 +137,10 @@ def browser(client: FlaskClient) -> Browserless:
 
 
 @pytest.fixture
-def login_as(app: Flask, browser: Browserless):  # noqa: ANN201
+def login_as(app: Flask, browser: Browserless):
     """Sign in through the real form as a new person holding `role` (or several roles)."""
 
-    def login(*roles: str, **overrides: object):  # noqa: ANN202
+    def login(*roles: str, **overrides: object):
         user = make_user(roles=roles or ("keyworker",), **overrides)
         response = browser.sign_in(user.email)
         assert response.status_code == 303, response.get_data(as_text=True)

@@ -34,7 +34,7 @@ def context() -> Iterator[None]:
         yield
 
 
-def saved(obj):  # noqa: ANN001, ANN201
+def saved(obj):
     """Commit, load every column and detach, so the test can read the object freely."""
     db.session.add(obj)
     db.session.commit()
@@ -60,7 +60,7 @@ def make_user(
         return _make_user(number, roles, email, name, password, active)
 
 
-def _make_user(number, roles, email, name, password, active) -> User:  # noqa: ANN001
+def _make_user(number, roles, email, name, password, active) -> User:
     user = User(
         email=email or f"person{number}@example.org",
         name=name or f"Person {number}",
@@ -76,7 +76,7 @@ def _make_user(number, roles, email, name, password, active) -> User:  # noqa: A
 # --- volunteers ------------------------------------------------------------------------------
 
 
-def make_volunteer(user: User | None = None, **overrides: object):  # noqa: ANN201
+def make_volunteer(user: User | None = None, **overrides: object):
     """A volunteer record (status applied unless told); linked to `user` when given."""
     from datetime import UTC, datetime
 
@@ -108,7 +108,7 @@ def make_volunteer(user: User | None = None, **overrides: object):  # noqa: ANN2
         return saved(volunteer)
 
 
-def make_safeguarding_item(volunteer, kind: str, **overrides: object):  # noqa: ANN001, ANN201
+def make_safeguarding_item(volunteer, kind: str, **overrides: object):
     """One safeguarding item, issued a year ago and valid for years unless told otherwise."""
     from datetime import date, timedelta
 
@@ -133,7 +133,7 @@ def make_safeguarding_item(volunteer, kind: str, **overrides: object):  # noqa: 
 
 def make_vetted_volunteer(
     user: User | None = None, expires: dict | None = None, **overrides: object
-):  # noqa: ANN201
+):
     """An approved volunteer with every check in date and a confirmed recovery date.
 
     `expires` sets some items' expiry dates, for example {"dbs": date(2026, 5, 1)}.
@@ -162,7 +162,7 @@ def fellowship_id(code: str = "AA") -> int:
         return db.session.scalar(select(Fellowship.id).where(Fellowship.code == code))
 
 
-def make_fellowship(**overrides: object):  # noqa: ANN201
+def make_fellowship(**overrides: object):
     from portal.meetings.models import Fellowship
 
     number = next(_counter)
@@ -172,7 +172,7 @@ def make_fellowship(**overrides: object):  # noqa: ANN201
         return saved(Fellowship(**values))
 
 
-def make_meeting(fellowship: str = "AA", **overrides: object):  # noqa: ANN201
+def make_meeting(fellowship: str = "AA", **overrides: object):
     """A running in-person meeting, checked just now, of a seeded fellowship (by code)."""
     from datetime import UTC, datetime, time
 
@@ -198,7 +198,7 @@ def make_meeting(fellowship: str = "AA", **overrides: object):  # noqa: ANN201
         return saved(Meeting(**values))
 
 
-def make_client(keyworker: User | None = None, **overrides: object):  # noqa: ANN201
+def make_client(keyworker: User | None = None, **overrides: object):
     """A client on `keyworker`'s caseload (a new keyworker when none is given)."""
     from portal.clients.models import Client
 
@@ -216,7 +216,7 @@ def make_client(keyworker: User | None = None, **overrides: object):  # noqa: AN
         return saved(Client(**values))
 
 
-def make_request(client, meeting=None, state: str = "open", weeks_ahead: int = 0, **overrides):  # noqa: ANN001, ANN201
+def make_request(client, meeting=None, state: str = "open", weeks_ahead: int = 0, **overrides):
     """A request for the meeting's next occurrence (`weeks_ahead` later), in any state."""
     from datetime import UTC, datetime, timedelta
 
@@ -259,7 +259,7 @@ def make_request(client, meeting=None, state: str = "open", weeks_ahead: int = 0
 # --- offers and escorts (matching and coordination) ----------------------------------------------
 
 
-def make_attendance(volunteer, meeting, weeks: str = "every"):  # noqa: ANN001, ANN201
+def make_attendance(volunteer, meeting, weeks: str = "every"):
     """The volunteer goes to `meeting` anyway (every week unless told)."""
     from portal.volunteers.models import VolunteerMeeting
 
@@ -269,7 +269,7 @@ def make_attendance(volunteer, meeting, weeks: str = "every"):  # noqa: ANN001, 
         )
 
 
-def make_window(volunteer, weekday: int, start, end):  # noqa: ANN001, ANN201
+def make_window(volunteer, weekday: int, start, end):
     """A weekly time the volunteer is free (0 = Monday, local times)."""
     from portal.volunteers.models import AvailabilityWindow
 
@@ -281,7 +281,7 @@ def make_window(volunteer, weekday: int, start, end):  # noqa: ANN001, ANN201
         )
 
 
-def make_offer(request, volunteer, state: str = "pending", hours: float = 24, **overrides):  # noqa: ANN001, ANN201
+def make_offer(request, volunteer, state: str = "pending", hours: float = 24, **overrides):
     """An offer of `request` to `volunteer` closing in `hours` (the request is not moved)."""
     from datetime import UTC, datetime, timedelta
 
@@ -298,7 +298,7 @@ def make_offer(request, volunteer, state: str = "pending", hours: float = 24, **
         return saved(Offer(**values))
 
 
-def make_conflict(volunteer, client, note: str | None = None):  # noqa: ANN001, ANN201
+def make_conflict(volunteer, client, note: str | None = None):
     from portal.accompaniment.models import VolunteerClientConflict
 
     with context():
@@ -310,7 +310,7 @@ def make_conflict(volunteer, client, note: str | None = None):  # noqa: ANN001, 
 # --- reports and data governance -----------------------------------------------------------------
 
 
-def make_fama_session(client, kind: int, held_on, **values):  # noqa: ANN001, ANN201
+def make_fama_session(client, kind: int, held_on, **values):
     """A FAMA session of `kind` held on `held_on` (recorded by the client's keyworker)."""
     from portal.clients.models import FamaSession
 
@@ -321,17 +321,17 @@ def make_fama_session(client, kind: int, held_on, **values):  # noqa: ANN001, AN
         return saved(FamaSession(client_id=client.id, kind=kind, held_on=held_on, **values))
 
 
-def make_request_history(  # noqa: ANN201, PLR0913
-    client,  # noqa: ANN001
-    meeting,  # noqa: ANN001
-    meeting_date,  # noqa: ANN001
+def make_request_history(
+    client,
+    meeting,
+    meeting_date,
     state: str = "open",
     outcome: str | None = None,
     *,
-    raised_at=None,  # noqa: ANN001
+    raised_at=None,
     accepted_after_hours: float | None = None,
-    session=None,  # noqa: ANN001
-    volunteer=None,  # noqa: ANN001
+    session=None,
+    volunteer=None,
     **overrides: object,
 ):
     """A past (or any) request for `meeting` on `meeting_date` that reached `state`, with the
@@ -385,13 +385,13 @@ def make_request_history(  # noqa: ANN201, PLR0913
 # --- safety on the day -------------------------------------------------------------------------
 
 
-def make_escort(  # noqa: ANN201
+def make_escort(
     volunteer_user: User | None = None,
     *,
-    starts_in=None,  # noqa: ANN001  (a timedelta from now; default in one hour)
+    starts_in=None,  # a timedelta from now; default in one hour
     keyworker: User | None = None,
     phone_only: bool = False,
-    meeting=None,  # noqa: ANN001
+    meeting=None,
 ):
     """An accepted escort: (request, volunteer, volunteer's user or None, keyworker, client).
 

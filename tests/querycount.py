@@ -18,7 +18,7 @@ def count_queries(app: Flask) -> Iterator[list[str]]:
         engine = db.engine
     statements: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
         if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE")):
             statements.append(statement)
 
@@ -29,7 +29,7 @@ def count_queries(app: Flask) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def queries_per_request(app: Flask, client, path: str) -> int:  # noqa: ANN001
+def queries_per_request(app: Flask, client, path: str) -> int:
     """Statements one GET of `path` sends, after a first GET has warmed the caches."""
     client.get(path)
     with count_queries(app) as statements:

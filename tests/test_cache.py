@@ -40,7 +40,7 @@ def test_get_or_compute_keeps_refreshes_and_separates_keys() -> None:
     cache = TTLCache()
     calls = []
 
-    def compute(value):  # noqa: ANN001, ANN202
+    def compute(value):
         return lambda: calls.append(value) or value
 
     first = cache.get_or_compute(("scope-a", 1), 60, compute("a"))
@@ -60,7 +60,7 @@ def test_a_lifetime_of_zero_keeps_nothing() -> None:
     assert len(cache) == 0 and not cache.get_or_compute("k", 0, lambda: 2).hit
 
 
-def test_each_app_has_its_own_caches(app) -> None:  # noqa: ANN001
+def test_each_app_has_its_own_caches(app) -> None:
     from portal import create_app
 
     other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})

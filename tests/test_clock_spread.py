@@ -121,13 +121,13 @@ def test_occurrences_keep_their_weekday_and_wall_clock(now: datetime, start: tim
 # --- a whole escort ------------------------------------------------------------------------------
 
 
-def _browser(app, email: str) -> Browserless:  # noqa: ANN001
+def _browser(app, email: str) -> Browserless:
     person = Browserless(app.test_client())
     assert person.sign_in(email, PASSWORD).status_code == 303
     return person
 
 
-def _count(app, kind: str, user_id: int | None = None) -> int:  # noqa: ANN001
+def _count(app, kind: str, user_id: int | None = None) -> int:
     with app.app_context():
         query = select(func.count()).select_from(Notification).where(Notification.kind == kind)
         if user_id is not None:
@@ -135,7 +135,7 @@ def _count(app, kind: str, user_id: int | None = None) -> int:  # noqa: ANN001
         return db.session.scalar(query)
 
 
-def _tick_until(app, clock, start: datetime, end: datetime) -> None:  # noqa: ANN001
+def _tick_until(app, clock, start: datetime, end: datetime) -> None:
     """`flask tick` every few minutes from `start` to `end`, as cron would run it."""
     moment = start
     with app.app_context():
@@ -146,12 +146,12 @@ def _tick_until(app, clock, start: datetime, end: datetime) -> None:  # noqa: AN
     clock.move_to(end, tick=False)
 
 
-def _state(app, request_id: int) -> str:  # noqa: ANN001
+def _state(app, request_id: int) -> str:
     with app.app_context():
         return db.session.get(AccompanimentRequest, request_id).state
 
 
-def _checks(app, request_id: int) -> list[str]:  # noqa: ANN001
+def _checks(app, request_id: int) -> list[str]:
     with app.app_context():
         return sorted(
             db.session.scalars(select(EscortCheck.kind).where(EscortCheck.request_id == request_id))

@@ -55,7 +55,7 @@ def test_at_local_across_the_clock_changes() -> None:
     )  # the repeated hour is the first one
 
 
-def test_the_filters_are_registered_from_dates(app) -> None:  # noqa: ANN001
+def test_the_filters_are_registered_from_dates(app) -> None:
     for name, formatter in dates.FILTERS.items():
         assert app.jinja_env.filters[name] is formatter
 

@@ -51,7 +51,7 @@ def _lg_requests() -> list[AccompanimentRequest]:
     )
 
 
-def test_large_build_counts_rules_and_sign_in(app, browser) -> None:  # noqa: ANN001
+def test_large_build_counts_rules_and_sign_in(app, browser) -> None:
     now = utcnow()
     with app.app_context():
         counts = build_demo_large(scale=SCALE, seed=7, now=now)
@@ -213,7 +213,7 @@ def request_offers(offers: dict, request: AccompanimentRequest) -> list[Offer]:
     return offers.get(request.id, [])
 
 
-def test_cli_demo_scale_large(app, runner) -> None:  # noqa: ANN001
+def test_cli_demo_scale_large(app, runner) -> None:
     help_text = runner.invoke(args=["demo", "--help"]).output
     assert "--scale [demo|large]" in help_text and "refused" in help_text
 

@@ -37,14 +37,14 @@ CASES = {
 }
 
 
-def _raiser(error: DomainError):  # noqa: ANN202
+def _raiser(error: DomainError):
     def view() -> str:
         raise error
 
     return view
 
 
-def _aborter(code: int):  # noqa: ANN202
+def _aborter(code: int):
     def view() -> str:
         abort(code)
 
@@ -64,7 +64,7 @@ def raising_app(app_config: dict) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-def text(response) -> str:  # noqa: ANN001
+def text(response) -> str:
     return response.get_data(as_text=True)
 
 

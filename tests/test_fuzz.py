@@ -501,7 +501,7 @@ def value_strategy(spec: dict) -> st.SearchStrategy[str]:
 
 
 @st.composite
-def form_data(draw, fields: dict[str, dict]) -> list[tuple[str, str]]:  # noqa: ANN001
+def form_data(draw, fields: dict[str, dict]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for name, spec in fields.items():
         present = draw(st.sampled_from(("one", "one", "one", "missing", "twice")))
@@ -532,7 +532,7 @@ def encode_pairs(pairs: list[tuple[str, str]]) -> str:
 # --- fixtures -------------------------------------------------------------------------------
 
 
-def _clone(database_template, source_url: str, folder: Path) -> str:  # noqa: ANN001
+def _clone(database_template, source_url: str, folder: Path) -> str:
     """A copy of the crawled world database (a file copy, or CREATE DATABASE … TEMPLATE)."""
     if source_url.startswith("sqlite"):
         target = folder / f"fuzz-{uuid.uuid4().hex[:8]}.sqlite3"
@@ -562,7 +562,7 @@ def _make_app(url: str, folder: Path) -> Flask:
     return app
 
 
-def crawled_world(database_template, folder: Path) -> World:  # noqa: ANN001
+def crawled_world(database_template, folder: Path) -> World:
     """A fresh world database, built and crawled as every role at the clock's present time."""
     url = database_template.new_database(folder)
     app = _make_app(url, folder)
@@ -583,14 +583,14 @@ def crawled_world(database_template, folder: Path) -> World:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def world(database_template, tmp_path_factory) -> Iterator[World]:  # noqa: ANN001
+def world(database_template, tmp_path_factory) -> Iterator[World]:
     made = crawled_world(database_template, tmp_path_factory.mktemp("fuzzworld"))
     yield made
     database_template.drop(made.url)
 
 
 @pytest.fixture
-def fuzz_app(world: World, database_template, tmp_path) -> Iterator[Flask]:  # noqa: ANN001
+def fuzz_app(world: World, database_template, tmp_path) -> Iterator[Flask]:
     url = _clone(database_template, world.url, tmp_path)
     app = _make_app(url, tmp_path)
     yield app
@@ -678,7 +678,7 @@ def _target(world: World, app: Flask, endpoint: str, method: str) -> Target:
     return Target(endpoint, method, urls, fields, multipart)
 
 
-def refused(response) -> bool:  # noqa: ANN001
+def refused(response) -> bool:
     """4xx, a form re-rendered with its error summary, or a trip to the sign-in page."""
     if 400 <= response.status_code < 500:
         return True
@@ -732,7 +732,7 @@ def fuzz(app: Flask, world: World, target: Target) -> None:
             )
         state["last"] = now
 
-    def runner(actor: str, count: int):  # noqa: ANN202
+    def runner(actor: str, count: int):
         @settings(
             max_examples=count,
             deadline=None,
@@ -768,7 +768,7 @@ def test_fuzz_post(endpoint: str, world: World, fuzz_app: Flask) -> None:
     fuzz(fuzz_app, world, _target(world, fuzz_app, endpoint, "POST"))
 
 
-def test_fuzz_get_queries(world: World, database_template, tmp_path) -> None:  # noqa: ANN001
+def test_fuzz_get_queries(world: World, database_template, tmp_path) -> None:
     """Every GET page with a search or filter form (or query links): hostile query strings."""
     endpoints = sorted(e for e, names in world.crawl.query_names.items() if names)
     assert endpoints

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "load.py"
 
 
-def _load_module():  # noqa: ANN202
+def _load_module():
     spec = importlib.util.spec_from_file_location("bench_load", BENCH)
     module = importlib.util.module_from_spec(spec)
     sys.modules["bench_load"] = module  # dataclasses look their module up by name

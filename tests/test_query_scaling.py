@@ -47,7 +47,7 @@ MAIN_PAGES = (
 )
 
 
-def _account(role: str):  # noqa: ANN202
+def _account(role: str):
     return next(a for a in DEMO_ACCOUNTS if role in a.roles)
 
 
@@ -61,12 +61,12 @@ def _signed_in_clients(app: Flask) -> dict:
     return clients
 
 
-def _one(app: Flask, sql: str, **params: object):  # noqa: ANN202
+def _one(app: Flask, sql: str, **params: object):
     with app.app_context():
         return db.session.execute(text(sql), params).one()
 
 
-def _live_request_with_most_candidates(app: Flask):  # noqa: ANN202
+def _live_request_with_most_candidates(app: Flask):
     """An open or offered request still to come (by the app's clock, not the database's)."""
     from portal.accompaniment.models import AccompanimentRequest as R
     from portal.audit import utcnow

@@ -166,7 +166,7 @@ def test_times_that_are_not_times(text: str) -> None:
         parse_time(text)
 
 
-def _instants(start: datetime, end: datetime, step: timedelta):  # noqa: ANN202
+def _instants(start: datetime, end: datetime, step: timedelta):
     at = start
     while at < end:
         yield at

@@ -8,8 +8,8 @@ offers_bp = Blueprint("offers", __name__, url_prefix="/offers")
 
 
 @bp.record_once
-def _register_offers(state) -> None:  # noqa: ANN001
+def _register_offers(state) -> None:
     state.app.register_blueprint(offers_bp)
 
 
-from . import coordination_views, offer_views, views  # noqa: E402,F401
+from . import coordination_views, offer_views, views  # noqa: E402, F401

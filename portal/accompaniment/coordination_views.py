@@ -18,11 +18,11 @@ from .models import OFFER_STATES, STATES, WITHDRAW_CODES
 CHAMPION = "champion"
 
 
-def _me():  # noqa: ANN202
+def _me():
     return current_user._get_current_object()
 
 
-def _conflict_page(error: Conflict):  # noqa: ANN202
+def _conflict_page(error: Conflict):
     return render(
         "errors/error.html",
         code=409,
@@ -31,12 +31,12 @@ def _conflict_page(error: Conflict):  # noqa: ANN202
     ), 409
 
 
-def _back(request_id: int):  # noqa: ANN202
+def _back(request_id: int):
     return redirect_303(url_for("accompaniment.coordinate", request_id=request_id))
 
 
 @bp.app_template_global()
-def peers_for(request_ids) -> dict:  # noqa: ANN001
+def peers_for(request_ids) -> dict:
     """Who goes with each of these requests' clients (one query), for keyworkers' pages."""
     return peer_contacts(request_ids)
 
@@ -72,7 +72,7 @@ def queue():
     )
 
 
-def _board_page(request_id: int, conflict_form: ConflictForm | None = None):  # noqa: ANN202
+def _board_page(request_id: int, conflict_form: ConflictForm | None = None):
     try:
         board = champion.view_board(request_id, _me())
     except NotFound:
@@ -102,7 +102,7 @@ def coordinate(request_id: int):
     return _board_page(request_id)
 
 
-def _run(request_id: int, action, success: str):  # noqa: ANN001, ANN202
+def _run(request_id: int, action, success: str):
     """Call a one-button service; refusals are flashed on the request page."""
     try:
         action()
@@ -153,7 +153,7 @@ def offer_top(request_id: int):
     )
 
 
-def _offer_and_request(offer_id: int):  # noqa: ANN202
+def _offer_and_request(offer_id: int):
     try:
         return champion.offer_row(offer_id, _me())
     except NotFound:

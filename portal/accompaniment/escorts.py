@@ -109,7 +109,7 @@ def escort_summary_for(volunteer_id: int, now: datetime | None = None) -> dict:
         AccompanimentRequest.outcome,
     )
 
-    def lines(statement) -> list[EscortLine]:  # noqa: ANN001
+    def lines(statement) -> list[EscortLine]:
         return [
             EscortLine(
                 offer_id,

@@ -14,11 +14,11 @@ from .forms import DeclineForm, ReleaseForm
 from .looks import record_look
 
 
-def _me():  # noqa: ANN202
+def _me():
     return current_user._get_current_object()
 
 
-def _own_offer(offer_id: int):  # noqa: ANN202
+def _own_offer(offer_id: int):
     try:
         offer, _volunteer = offering.get_offer_for_volunteer(_me(), offer_id)
     except NotFound:
@@ -26,7 +26,7 @@ def _own_offer(offer_id: int):  # noqa: ANN202
     return offer
 
 
-def _show(offer_id: int, decline_form: DeclineForm | None = None):  # noqa: ANN202
+def _show(offer_id: int, decline_form: DeclineForm | None = None):
     offering.expire_offers_if_due()
     page = offer_page(_own_offer(offer_id))
     html = render(
@@ -46,7 +46,7 @@ def show(offer_id: int):
     return _show(offer_id)
 
 
-def _back(offer_id: int):  # noqa: ANN202
+def _back(offer_id: int):
     return redirect_303(url_for("offers.show", offer_id=offer_id))
 
 

@@ -24,7 +24,7 @@ from .states import FINAL_STATES, REDATE_FROM, TRANSITIONS
 DATE_WEEKS = 8
 
 
-def _me():  # noqa: ANN202
+def _me():
     return current_user._get_current_object()
 
 
@@ -43,7 +43,7 @@ def _date_choices(meeting: Meeting, now: datetime) -> list[tuple[str, str]]:
     ]
 
 
-def _show_error(form, error: DomainError) -> None:  # noqa: ANN001
+def _show_error(form, error: DomainError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if field is not None and hasattr(field, "errors"):
         field.errors = [*field.errors, error.message]
@@ -51,7 +51,7 @@ def _show_error(form, error: DomainError) -> None:  # noqa: ANN001
         flash(error.message, "error")
 
 
-def _conflict(error: Conflict):  # noqa: ANN202
+def _conflict(error: Conflict):
     return render(
         "errors/error.html",
         code=409,

@@ -40,12 +40,12 @@ class NewPasswordForm(Form):
     )
     submit = SubmitField("Save password")
 
-    def validate_password(self, field) -> None:  # noqa: ANN001
+    def validate_password(self, field) -> None:
         problem = password_problem(field.data or "")
         if problem:
             raise ValidationError(problem)
 
-    def validate_confirm(self, field) -> None:  # noqa: ANN001
+    def validate_confirm(self, field) -> None:
         if field.data != self.password.data:
             raise ValidationError("The passwords do not match")
 

@@ -330,7 +330,7 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def search_users(query: str = "", role: str = "", status: str = ""):  # noqa: ANN201
+def search_users(query: str = "", role: str = "", status: str = ""):
     """A select of accounts matching the admin's search, for pagination."""
     statement = select(User).order_by(User.name, User.id)
     query = query.strip()

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
-from . import views  # noqa: E402,F401
+from . import views  # noqa: E402, F401

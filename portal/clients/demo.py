@@ -71,7 +71,7 @@ def _last(meeting: Meeting, today: date) -> datetime:
     return at_local(day, meeting.start_time)
 
 
-def _session(client: Client, kind: int, held_on: date, by: int, **values) -> FamaSession:  # noqa: ANN003
+def _session(client: Client, kind: int, held_on: date, by: int, **values) -> FamaSession:
     values.setdefault("handouts", [])
     values.setdefault("goals", [])
     values.setdefault("concerns", [])
@@ -87,7 +87,7 @@ def _session(client: Client, kind: int, held_on: date, by: int, **values) -> Fam
     return session
 
 
-def _request(client, meeting, start, end, state, by, session=None, **values):  # noqa: ANN001, ANN003, ANN202
+def _request(client, meeting, start, end, state, by, session=None, **values):
     request = AccompanimentRequest(
         client_id=client.id,
         session_id=session.id if session else None,
@@ -161,7 +161,7 @@ def build_demo_clients() -> None:
     first, second = meetings[0], meetings[1 % len(meetings)]
     by = keyworker.id
 
-    def client(reference: str, name: str, gender: str, **values) -> Client:  # noqa: ANN003
+    def client(reference: str, name: str, gender: str, **values) -> Client:
         row = Client(reference=reference, first_name=name, gender=gender, keyworker_id=by, **values)
         db.session.add(row)
         db.session.flush()

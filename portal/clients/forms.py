@@ -18,7 +18,7 @@ from .models import CONSENTS, GENDERS, OUTCOMES
 class Radios(RadioField):
     """Radio buttons whose 'not one of ours' message reads like the rest of the service."""
 
-    def pre_validate(self, form) -> None:  # noqa: ANN001
+    def pre_validate(self, form) -> None:
         if not self.raw_data or self.raw_data == [""]:
             return  # InputRequired (or nothing) decides whether an answer is needed
         if self.data not in {value for value, *_ in self.iter_choices()}:
@@ -26,7 +26,7 @@ class Radios(RadioField):
 
 
 class Select(SelectField):
-    def pre_validate(self, form) -> None:  # noqa: ANN001
+    def pre_validate(self, form) -> None:
         if not self.data:
             return  # DataRequired (or nothing) decides whether an answer is needed
         if self.data not in {value for value, *_ in self.iter_choices()}:
@@ -36,7 +36,7 @@ class Select(SelectField):
 class FellowshipCheckboxes(CheckboxGroup):
     refusal = "Select fellowships from the list"
 
-    def process_formdata(self, valuelist) -> None:  # noqa: ANN001
+    def process_formdata(self, valuelist) -> None:
         try:
             self.data = [int(x) for x in valuelist]
         except ValueError:
@@ -44,13 +44,13 @@ class FellowshipCheckboxes(CheckboxGroup):
             raise ValueError("Select fellowships from the list") from None
 
 
-def text(label: str, limit: int, required: str | None = None, **kwargs) -> StringField:  # noqa: ANN003
+def text(label: str, limit: int, required: str | None = None, **kwargs) -> StringField:
     validators = [DataRequired(required)] if required else [Optional()]
     validators.append(Length(max=limit, message=f"Write {limit} characters or fewer"))
     return StringField(label, validators=validators, **kwargs)
 
 
-def area(label: str, limit: int, **kwargs) -> TextAreaField:  # noqa: ANN003
+def area(label: str, limit: int, **kwargs) -> TextAreaField:
     return TextAreaField(
         label,
         validators=[Optional(), Length(max=limit, message=f"Write {limit} characters or fewer")],

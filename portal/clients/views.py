@@ -37,7 +37,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 DAY_OPTIONS = [(str(n), WEEKDAYS[n]) for n in (1, 2, 3, 4, 5, 6, 0)]
 
 
-def _me():  # noqa: ANN202
+def _me():
     return current_user._get_current_object()
 
 
@@ -52,7 +52,7 @@ def _client_or_404(client_id: int) -> Client:
         abort(404)
 
 
-def _show_error(form, error: DomainError) -> None:  # noqa: ANN001
+def _show_error(form, error: DomainError) -> None:
     """Put a service's message by its field, or at the top of the page when it has none."""
     field = getattr(form, error.field, None) if error.field else None
     if field is not None and hasattr(field, "errors"):
@@ -61,14 +61,14 @@ def _show_error(form, error: DomainError) -> None:  # noqa: ANN001
         flash(error.message, "error")
 
 
-def _to_client(client: Client, message: str | None = None, anchor: str | None = None):  # noqa: ANN202
+def _to_client(client: Client, message: str | None = None, anchor: str | None = None):
     if message:
         flash(message, "success")
     url = url_for("clients.show", client_id=client.id)
     return redirect_303(f"{url}#{anchor}" if anchor else url)
 
 
-def _conflict(client: Client, error: Conflict):  # noqa: ANN202
+def _conflict(client: Client, error: Conflict):
     return render(
         "errors/error.html",
         code=409,
@@ -293,7 +293,7 @@ def _int_or_none(value: str | None) -> int | None:
     return None if number is None or abs(number) > MAX_ID else number  # no id is that big
 
 
-def _picker_context(form, client: Client, now: datetime) -> dict:  # noqa: ANN001
+def _picker_context(form, client: Client, now: datetime) -> dict:
     """Meetings matching the picker's search, each with its dates in the coming weeks; before
     any search, a few of the fellowships the client is interested in."""
     fellowship_id = _int_or_none(form.meeting_fellowship.data)
@@ -328,7 +328,7 @@ def _picker_context(form, client: Client, now: datetime) -> dict:  # noqa: ANN00
     }
 
 
-def _session_page(client: Client, kind: int, form, now: datetime, defaults: dict):  # noqa: ANN001, ANN202
+def _session_page(client: Client, kind: int, form, now: datetime, defaults: dict):
     context = _picker_context(form, client, now) if kind in (2, 3) else {}
     fragment = request.form.get("find") and wants_fragment()
     return render(

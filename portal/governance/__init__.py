@@ -5,4 +5,4 @@ from flask import Blueprint
 # The admin's data-protection pages keep their /admin/data-protection addresses.
 bp = Blueprint("governance", __name__, url_prefix="/admin")
 
-from . import views  # noqa: E402,F401
+from . import views  # noqa: E402, F401

@@ -16,4 +16,4 @@ from flask import Blueprint
 
 bp = Blueprint("meetings", __name__)
 
-from . import cli, views  # noqa: E402,F401
+from . import cli, views  # noqa: E402, F401

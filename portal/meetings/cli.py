@@ -16,7 +16,7 @@ SHOWN = 50
 bp.cli.help = "Manage the local meetings directory."
 
 
-def _progress(label: str, length: int):  # noqa: ANN202
+def _progress(label: str, length: int):
     if length < LARGE_FEED:
         return services._NoBar()
     return click.progressbar(length=length, label=label)

@@ -212,7 +212,7 @@ def _set_place(meeting: Meeting, place: tuple | None) -> None:
     )
 
 
-def _closed_meeting(meeting: Meeting | None, fellowship_id: int, now) -> None:  # noqa: ANN001
+def _closed_meeting(meeting: Meeting | None, fellowship_id: int, now) -> None:
     if meeting is None:
         meeting = Meeting(name=CLOSED_FOR_NOW)
         db.session.add(meeting)

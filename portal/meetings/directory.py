@@ -104,7 +104,7 @@ def _known(value: str, options: Mapping[str, Any]) -> str:
     return value if value in options else ""
 
 
-def _has_code(*codes: str):  # noqa: ANN202
+def _has_code(*codes: str):
     padded = " " + Meeting.type_codes + " "
     return or_(*(padded.like(f"% {code} %") for code in codes))
 

@@ -146,7 +146,7 @@ def _meeting_form_page(form: MeetingForm, meeting: Meeting | None, status: int =
     return render("meetings/edit.html", form=form, meeting=meeting, conflict=None, **extra), status
 
 
-def _fellowship_choices(form, current_id: int | None = None) -> None:  # noqa: ANN001
+def _fellowship_choices(form, current_id: int | None = None) -> None:
     form.fellowship_id.choices = [
         (f.id, f.name if f.active else f"{f.name} (deactivated)")
         for f in services.active_fellowships(current_id)

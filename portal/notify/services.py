@@ -180,7 +180,7 @@ def wants_email(user_id: int, kind: str) -> bool:
 
 
 def notify_user(
-    user,  # noqa: ANN001  (a User)
+    user,  # a User
     kind: str,
     title: str,
     body: str | None = None,
@@ -264,7 +264,7 @@ def unread_count(user_id: int) -> int:
     return db.session.scalar(_unread_statement(), {"user_id": user_id}) or 0
 
 
-def inbox_query(user_id: int):  # noqa: ANN201
+def inbox_query(user_id: int):
     return (
         select(Notification)
         .where(Notification.user_id == user_id)

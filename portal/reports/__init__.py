@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-from . import views  # noqa: E402,F401
+from . import views  # noqa: E402, F401

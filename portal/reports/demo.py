@@ -72,7 +72,7 @@ class _Diary:
         }
         self.touched: set[int] = set()
 
-    def book(self, rng: random.Random, start: datetime, end: datetime):  # noqa: ANN201
+    def book(self, rng: random.Random, start: datetime, end: datetime):
         """A free volunteer (id, first name, user id) for the escort, booked; None if nobody."""
         slots = escort_slots(start, end)
         iso = start.astimezone(LONDON).date().isocalendar()
@@ -155,7 +155,7 @@ def build_demo_reports(now: datetime | None = None) -> None:
     recount_weeks(released | diary.touched)
 
 
-def _build(now, today, keyworker, meetings, diary) -> None:  # noqa: ANN001, C901, PLR0915
+def _build(now, today, keyworker, meetings, diary) -> None:  # noqa: C901
     rng = random.Random(8)
     has_volunteer = "volunteer_id" in AccompanimentRequest.__table__.c
     monday = today - timedelta(days=today.weekday())
@@ -219,7 +219,7 @@ def _build(now, today, keyworker, meetings, diary) -> None:  # noqa: ANN001, C90
             client.last_session_kind, client.last_session_on = 3, s3_day
 
 
-def _session(client: Client, kind: int, held_on: date, by: int, **values) -> FamaSession:  # noqa: ANN003
+def _session(client: Client, kind: int, held_on: date, by: int, **values) -> FamaSession:
     for name in ("goals", "handouts", "concerns", "encouragement", "participation"):
         values.setdefault(name, [])
     session = FamaSession(
@@ -236,7 +236,7 @@ def _session(client: Client, kind: int, held_on: date, by: int, **values) -> Fam
     return session
 
 
-def _request(rng, client, session, meeting, start, end, now, by, diary, has_volunteer) -> bool:  # noqa: ANN001, PLR0913
+def _request(rng, client, session, meeting, start, end, now, by, diary, has_volunteer) -> bool:
     """A request raised at session two, taken to the end it reached; True if accompanied."""
     raised = _noon(session.held_on) + timedelta(hours=1)
     roll = rng.random()

@@ -13,7 +13,7 @@ from .services import LONGEST_RANGE_DAYS, DateRange, default_range, today_in_lon
 EARLIEST = date(2000, 1, 1)
 
 
-def required(message: str):  # noqa: ANN201
+def required(message: str):
     """Like DataRequired, but keeps a "not a real date" message instead of replacing it."""
 
     def check(form: Form, field: DateField) -> None:

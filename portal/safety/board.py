@@ -143,7 +143,7 @@ def get_board_escort(request_id: int, actor: User, now: datetime | None = None) 
     return Escort(request, request.meeting, volunteer, latest[request.id], helps[request.id], now)
 
 
-def record_check_for(  # noqa: PLR0913
+def record_check_for(
     request_id: int,
     actor: User,
     kind: str | None,

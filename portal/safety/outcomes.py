@@ -53,7 +53,7 @@ def _yes_no(value: object) -> bool | None:
     return None
 
 
-def record_outcome(  # noqa: PLR0913
+def record_outcome(
     request_id: int,
     actor: User,
     *,

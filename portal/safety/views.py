@@ -16,7 +16,7 @@ CHECK_MESSAGES = {
 }
 
 
-def _me():  # noqa: ANN202
+def _me():
     return current_user._get_current_object()
 
 
@@ -47,7 +47,7 @@ def escort(request_id: int):
     )
 
 
-def _check(request_id: int, kind: str):  # noqa: ANN202
+def _check(request_id: int, kind: str):
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -145,7 +145,7 @@ def outcome(request_id: int):
         abort(404)
     for_someone = services.is_champion(_me()) and volunteer.user_id != _me().id
 
-    def page(form: OutcomeForm | None, rule: str | None = None):  # noqa: ANN202
+    def page(form: OutcomeForm | None, rule: str | None = None):
         if for_someone:
             back, back_label = url_for("safety.today"), "Back to today's escorts"
         else:

@@ -34,7 +34,7 @@ TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
 TAKEN = "Someone else has already taken this one, thank you"
 
 
-def _accept(config: dict, email: str, offer_id: int, barrier) -> tuple[int, int, str]:  # noqa: ANN001
+def _accept(config: dict, email: str, offer_id: int, barrier) -> tuple[int, int, str]:
     from portal import create_app
 
     app = create_app(config)

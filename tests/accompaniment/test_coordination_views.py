@@ -26,11 +26,11 @@ from .scene import add_request, fresh, scene
 HX = {"HX-Request": "true"}
 
 
-def _html(response) -> str:  # noqa: ANN001
+def _html(response) -> str:
     return response.get_data(as_text=True)
 
 
-def _champion_scene(login_as, n: int = 2, **kwargs):  # noqa: ANN001, ANN003, ANN202
+def _champion_scene(login_as, n: int = 2, **kwargs):
     champion = login_as("champion")
     return scene(n, champion=champion, **kwargs)
 

@@ -31,7 +31,7 @@ def wall(instant: datetime) -> str:
     return instant.astimezone(LONDON).strftime("%a %Y-%m-%d %H:%M")
 
 
-def _meeting_at(local_start: str):  # noqa: ANN202
+def _meeting_at(local_start: str):
     """A weekly meeting on the weekday and at the time of `local_start` (London)."""
     start = datetime.fromisoformat(local_start)
     return make_meeting(
@@ -41,7 +41,7 @@ def _meeting_at(local_start: str):  # noqa: ANN202
     )
 
 
-def _scene_for(clock, sent_at: str, meeting_starts: str, n: int = 1):  # noqa: ANN001, ANN202
+def _scene_for(clock, sent_at: str, meeting_starts: str, n: int = 1):
     """At `sent_at` (London), a request for the meeting starting at `meeting_starts`."""
     clock.move_to(london(sent_at))
     s = scene(n, weeks_ahead=0, meeting=_meeting_at(meeting_starts))
@@ -56,7 +56,7 @@ def _set(app, **values: object) -> None:
         db.session.commit()
 
 
-def _offer_to_first(app, s) -> Offer:  # noqa: ANN001
+def _offer_to_first(app, s) -> Offer:
     with app.app_context():
         made = offers.make_offers(s.request.id, [s.volunteers[0].id], fresh(s.champion))
         return db.session.get(Offer, made[0].id)

@@ -17,11 +17,11 @@ from .scene import fresh, scene
 HX = {"HX-Request": "true"}
 
 
-def _html(response) -> str:  # noqa: ANN001
+def _html(response) -> str:
     return response.get_data(as_text=True)
 
 
-def _volunteer_scene(app, browser, n: int = 2, **kwargs):  # noqa: ANN001, ANN003, ANN202
+def _volunteer_scene(app, browser, n: int = 2, **kwargs):
     """A scene whose first volunteer is signed in, with one offer each."""
     s = scene(n, **kwargs)
     with app.app_context():

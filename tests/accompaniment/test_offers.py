@@ -77,7 +77,7 @@ def _same_week_day(weekday: int, weeks: int = 2) -> date:
     return monday + timedelta(days=weekday)
 
 
-def _on(meeting, day: date) -> dict:  # noqa: ANN001
+def _on(meeting, day: date) -> dict:
     return {
         "meeting_date": day,
         "starts_at": at_local(day, meeting.start_time),

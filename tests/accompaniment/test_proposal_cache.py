@@ -15,15 +15,15 @@ from ..factories import make_window
 from .scene import add_request, scene
 
 
-def _html(response) -> str:  # noqa: ANN001
+def _html(response) -> str:
     return response.get_data(as_text=True)
 
 
-def _cache(app):  # noqa: ANN001, ANN202
+def _cache(app):
     return app_cache(PROPOSAL_CACHE, app=app)
 
 
-def _proposal_scene(login_as):  # noqa: ANN001, ANN202
+def _proposal_scene(login_as):
     champion = login_as("champion")
     return scene(2, champion=champion, weeks_ahead=0)
 

@@ -141,7 +141,7 @@ def test_two_people_acting_on_one_request_cannot_both_win(app):
         assert _events(made.id) == 2  # raised + offered, nothing from the loser
 
 
-def _race(database_url: str, request_id: int, to_state: str, barrier, results) -> None:  # noqa: ANN001
+def _race(database_url: str, request_id: int, to_state: str, barrier, results) -> None:
     from portal import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x"})
@@ -324,11 +324,11 @@ def test_same_gender_wish_reads_as_the_clients_gender(app):
         )
 
 
-def _today():  # noqa: ANN202
+def _today():
     return datetime.now(UTC).astimezone(LONDON).date()
 
 
-def _next_start(meeting) -> datetime:  # noqa: ANN001
+def _next_start(meeting) -> datetime:
     from portal.meetings.occurrences import next_occurrences
 
     after = datetime.now(UTC) + timedelta(days=1)

@@ -16,7 +16,7 @@ from ..factories import make_client, make_request
 HX = {"HX-Request": "true"}
 
 
-def _html(response) -> str:  # noqa: ANN001
+def _html(response) -> str:
     return response.get_data(as_text=True)
 
 
@@ -119,7 +119,7 @@ def test_a_date_not_offered_is_refused_by_the_field(login_as, browser, day):
     assert "nhsuk-error-message" in _html(response)
 
 
-def _committed_client(app, keyworker):  # noqa: ANN001, ANN202
+def _committed_client(app, keyworker):
     made = make_client(keyworker)
     request = make_request(made, state="cancelled", is_current=False, cancel_reason="x")
     with app.app_context():

@@ -53,7 +53,7 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 class LiveServer:
-    def __init__(self, app) -> None:  # noqa: ANN001
+    def __init__(self, app) -> None:
         self.app = app
         self.port = free_port()
         self.server = make_server("127.0.0.1", self.port, app, threaded=True)
@@ -88,7 +88,7 @@ def live_server(app_config: dict) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def page(chromium, live_server) -> Iterator[object]:  # noqa: ANN001
+def page(chromium, live_server) -> Iterator[object]:
     context = chromium.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 900}
     )
@@ -103,7 +103,7 @@ def page(chromium, live_server) -> Iterator[object]:  # noqa: ANN001
 
 
 @pytest.fixture
-def phone_page(chromium, live_server) -> Iterator[object]:  # noqa: ANN001
+def phone_page(chromium, live_server) -> Iterator[object]:
     context = chromium.new_context(
         base_url=live_server.url,
         viewport={"width": 360, "height": 740},
@@ -116,7 +116,7 @@ def phone_page(chromium, live_server) -> Iterator[object]:  # noqa: ANN001
     context.close()
 
 
-def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:  # noqa: ANN001
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
     """Run axe-core (shipped inside axe-playwright-python) and keep the serious ones."""
     from axe_playwright_python.sync_playwright import Axe
 
@@ -125,7 +125,7 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:  # noqa
     return [v for v in results.response["violations"] if v.get("impact") in impacts]
 
 
-def sign_in(page, email: str, password: str = factories.PASSWORD) -> None:  # noqa: ANN001
+def sign_in(page, email: str, password: str = factories.PASSWORD) -> None:
     page.goto("/sign-in")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(password)
@@ -133,13 +133,13 @@ def sign_in(page, email: str, password: str = factories.PASSWORD) -> None:  # no
     page.wait_for_url(lambda url: "/sign-in" not in url)
 
 
-def assert_accessible(page) -> None:  # noqa: ANN001
+def assert_accessible(page) -> None:
     """No serious or critical axe-core violations on the page as it stands."""
     violations = axe_violations(page)
     assert violations == [], [(v["id"], v["help"], v["nodes"][0]["html"]) for v in violations]
 
 
-def assert_fits_the_phone(page, width: int = 360) -> None:  # noqa: ANN001
+def assert_fits_the_phone(page, width: int = 360) -> None:
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{page.url} scrolls sideways: {scroll}px wide"
 
@@ -156,7 +156,7 @@ _FOCUSED_IS = """(name) => {
 }"""
 
 
-def focused_is(page, target) -> bool:  # noqa: ANN001
+def focused_is(page, target) -> bool:
     """Whether the focused element is `target`: a Locator, or the visible name of a link,
     button or labelled field (exact, spaces squashed)."""
     if isinstance(target, str):
@@ -164,7 +164,7 @@ def focused_is(page, target) -> bool:  # noqa: ANN001
     return target.evaluate_all("(els) => els.includes(document.activeElement)")
 
 
-def tab_to(page, target, max_presses: int = 80, backwards: bool = False) -> None:  # noqa: ANN001
+def tab_to(page, target, max_presses: int = 80, backwards: bool = False) -> None:
     """Press Tab (Shift+Tab when `backwards`) until `target` has the focus."""
     key = "Shift+Tab" if backwards else "Tab"
     for _ in range(max_presses):
@@ -189,7 +189,7 @@ _FOCUS_SHOWS = """() => {
 }"""
 
 
-def assert_focus_visible(page) -> None:  # noqa: ANN001
+def assert_focus_visible(page) -> None:
     """The focused element shows it has the focus (an outline or a box-shadow, as NHS.UK's
     yellow focus style does)."""
     shown = page.evaluate(_FOCUS_SHOWS)

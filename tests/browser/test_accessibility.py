@@ -67,7 +67,7 @@ def _s(
     name: str = "",
     status: int = 200,
     shows: str | None = None,
-):  # noqa: ANN202
+):
     return Scan(
         role, endpoint, url if callable(url) else (lambda w, u=url: u), submit, name, status, shows
     )
@@ -502,7 +502,7 @@ def _build_world(champion_id: int) -> SimpleNamespace:
     return w
 
 
-def _accepted_offer(request_id: int):  # noqa: ANN202
+def _accepted_offer(request_id: int):
     from portal.accompaniment.models import Offer
 
     with factories.context():
@@ -512,14 +512,14 @@ def _accepted_offer(request_id: int):  # noqa: ANN202
 
 
 class World:
-    def __init__(self, chromium, server: LiveServer, data: SimpleNamespace, users: dict) -> None:  # noqa: ANN001
+    def __init__(self, chromium, server: LiveServer, data: SimpleNamespace, users: dict) -> None:
         self.chromium = chromium
         self.server = server
         self.data = data
         self.users = users
         self.pages: dict[str, object] = {}
 
-    def page_for(self, role: str):  # noqa: ANN201
+    def page_for(self, role: str):
         if role not in self.pages:
             phone = role.endswith("-phone")
             context = self.chromium.new_context(
@@ -541,7 +541,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(chromium, database_template, tmp_path_factory) -> Iterator[World]:  # noqa: ANN001
+def world(chromium, database_template, tmp_path_factory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("a11y")
     url = database_template.new_database(folder)
     smtp = SMTPServer()
@@ -581,7 +581,7 @@ def world(chromium, database_template, tmp_path_factory) -> Iterator[World]:  # 
         database_template.drop(url)
 
 
-def _endpoint_of(app, path: str) -> str:  # noqa: ANN001
+def _endpoint_of(app, path: str) -> str:
     adapter = app.url_map.bind("localhost")
     try:
         endpoint, _ = adapter.match(path.split("#", 1)[0].split("?", 1)[0], method="GET")
@@ -590,7 +590,7 @@ def _endpoint_of(app, path: str) -> str:  # noqa: ANN001
     return endpoint
 
 
-def _report(page, when: str) -> list[str]:  # noqa: ANN001
+def _report(page, when: str) -> list[str]:
     """Serious and critical problems, one line per element; lesser ones are only printed."""
     serious = []
     for violation in axe_violations(page, impacts=("minor", "moderate", "serious", "critical")):

@@ -33,7 +33,7 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
-def _context(chromium, live_server, phone: bool = False):  # noqa: ANN001, ANN202
+def _context(chromium, live_server, phone: bool = False):
     context = chromium.new_context(
         base_url=live_server.url,
         viewport=PHONE if phone else DESKTOP,
@@ -49,17 +49,17 @@ def _context(chromium, live_server, phone: bool = False):  # noqa: ANN001, ANN20
     return context, page
 
 
-def _press(page, key: str = "Enter") -> None:  # noqa: ANN001
+def _press(page, key: str = "Enter") -> None:
     """Press a key on the focused control, after checking the focus shows."""
     assert_focus_visible(page)
     page.keyboard.press(key)
 
 
-def _heading(page, text: str | re.Pattern) -> None:  # noqa: ANN001
+def _heading(page, text: str | re.Pattern) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(text)
 
 
-def _sign_in_by_keyboard(page, email: str) -> None:  # noqa: ANN001
+def _sign_in_by_keyboard(page, email: str) -> None:
     page.goto("/sign-in")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
@@ -75,7 +75,7 @@ def _sign_in_by_keyboard(page, email: str) -> None:  # noqa: ANN001
     expect(page).not_to_have_url(re.compile(r"/sign-in"))
 
 
-def _meeting_soon():  # noqa: ANN202
+def _meeting_soon():
     """A meeting whose next occurrence starts in a little over an hour (UK time): check-in is
     open now, and the test moves the clock to the start to record what happened."""
     from portal.meetings.occurrences import LONDON
@@ -94,7 +94,7 @@ def _meeting_soon():  # noqa: ANN202
     )
 
 
-def test_a_whole_accompaniment_by_keyboard_only(chromium, live_server, clock):  # noqa: ANN001
+def test_a_whole_accompaniment_by_keyboard_only(chromium, live_server, clock):
     from datetime import date
 
     meeting = _meeting_soon()

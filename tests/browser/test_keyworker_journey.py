@@ -12,11 +12,11 @@ from .conftest import assert_accessible, sign_in, tab_to
 OPEN = "Waiting for a volunteer"  # how an open request's state reads
 
 
-def _client_row(page, reference: str):  # noqa: ANN001, ANN202
+def _client_row(page, reference: str):
     return page.locator("#caseload-results tbody tr").filter(has_text=reference)
 
 
-def _add_client_by_mouse(page, reference: str, first_name: str) -> None:  # noqa: ANN001
+def _add_client_by_mouse(page, reference: str, first_name: str) -> None:
     page.get_by_role("link", name="Add a client").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Add a client")
     page.get_by_label("Case-management reference").fill(reference)

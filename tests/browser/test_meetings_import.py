@@ -42,7 +42,7 @@ FEED = [
 ]
 
 
-def _count(page, name: str):  # noqa: ANN001, ANN202
+def _count(page, name: str):
     return page.locator(f"#count-{name}")
 
 

@@ -14,7 +14,7 @@ PHONE_WIDTH = 360
 MIN_TOUCH = 44
 
 
-def _big_enough(locator) -> None:  # noqa: ANN001
+def _big_enough(locator) -> None:
     expect(locator).to_be_visible()
     box = locator.bounding_box()
     assert box is not None and box["height"] >= MIN_TOUCH, box

@@ -13,24 +13,24 @@ PHONE_WIDTH = 360
 MIN_TOUCH = 44
 
 
-def _collect_errors(page) -> list[str]:  # noqa: ANN001
+def _collect_errors(page) -> list[str]:
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
     return errors
 
 
-def _volunteer():  # noqa: ANN202
+def _volunteer():
     user = make_user(roles=("volunteer",), name="Sam Volunteer")
     make_volunteer(user, status="approved", preferred_name="Sam")
     return user
 
 
-def _free_time(page):  # noqa: ANN001, ANN201
+def _free_time(page):
     return page.get_by_role("group", name="Add a free time")
 
 
-def _tall_enough(locator) -> None:  # noqa: ANN001
+def _tall_enough(locator) -> None:
     expect(locator).to_be_visible()
     box = locator.bounding_box()
     assert box is not None and box["height"] >= MIN_TOUCH, (locator, box)

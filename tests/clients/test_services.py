@@ -20,11 +20,11 @@ from portal.meetings.occurrences import LONDON, next_occurrences
 from ..factories import make_client, make_meeting, make_request, make_user
 
 
-def _today():  # noqa: ANN202
+def _today():
     return datetime.now(UTC).astimezone(LONDON).date()
 
 
-def _choice(meeting, days: int = 1) -> str:  # noqa: ANN001
+def _choice(meeting, days: int = 1) -> str:
     start = next_occurrences(
         meeting.weekday,
         meeting.start_time,
@@ -36,10 +36,10 @@ def _choice(meeting, days: int = 1) -> str:  # noqa: ANN001
 
 
 @contextmanager
-def count_queries():  # noqa: ANN201
+def count_queries():
     counter = {"n": 0}
 
-    def before(*args) -> None:  # noqa: ANN002
+    def before(*args) -> None:
         counter["n"] += 1
 
     event.listen(db.engine, "before_cursor_execute", before)
@@ -144,7 +144,7 @@ def test_first_name_consent_is_separate_from_phone_consent(app):
             clients.give_consent(client, actor, "share_everything", client.version)
 
 
-def _record(client_id: int, kind: int, **answers) -> FamaSession:  # noqa: ANN003
+def _record(client_id: int, kind: int, **answers) -> FamaSession:
     client = db.session.get(Client, client_id)
     actor = db.session.get(User, client.keyworker_id)
     return clients.record_session(client, actor, kind, _today(), answers)
@@ -271,7 +271,7 @@ def test_caseload_filters_sorts_and_searches(app):
     with app.app_context():
         me = db.session.get(User, keyworker.id)
 
-        def ids(**kwargs) -> list[int]:  # noqa: ANN003
+        def ids(**kwargs) -> list[int]:
             return [r[0].id for r in db.session.execute(clients.caseload_statement(me, **kwargs))]
 
         assert ids() == [a.id, b.id, d.id]  # next action order; closed cases hidden

@@ -26,7 +26,7 @@ def _today() -> str:
     return datetime.now(UTC).astimezone(LONDON).date().isoformat()
 
 
-def _html(response) -> str:  # noqa: ANN001
+def _html(response) -> str:
     return response.get_data(as_text=True)
 
 
@@ -218,7 +218,7 @@ def test_viewing_a_client_is_audited(app, login_as, client):
         )
 
 
-def _someone_elses(app) -> dict:  # noqa: ANN001
+def _someone_elses(app) -> dict:
     other = make_client()
     request = make_request(other)
     with app.app_context():
@@ -513,7 +513,7 @@ def test_editing_details_keeps_input_and_checks_the_version(app, login_as, brows
     assert bad.status_code == 200 and 'value="Renamed"' in _html(bad)
 
 
-def _queries(app, client, url: str) -> int:  # noqa: ANN001
+def _queries(app, client, url: str) -> int:
     with count_queries(app) as statements:
         assert client.get(url).status_code == 200
     return len(statements)

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def trail(app):  # noqa: ANN001, ANN201
+def trail(app):
     with app.app_context():
         audit("client_viewed", client_ref="CM-00001", detail={"page": "record"})
         audit("settings_changed", detail={"service_name": "x"})
@@ -33,7 +33,7 @@ def trail(app):  # noqa: ANN001, ANN201
         ]
 
 
-def _rows(app):  # noqa: ANN001, ANN202
+def _rows(app):
     with app.app_context():
         return [
             (e.id, e.action, e.client_ref, e.detail)
@@ -41,7 +41,7 @@ def _rows(app):  # noqa: ANN001, ANN202
         ]
 
 
-def _refused(app, statement) -> str:  # noqa: ANN001
+def _refused(app, statement) -> str:
     with app.app_context():
         with pytest.raises(DBAPIError) as caught:
             db.session.execute(statement)

@@ -30,7 +30,7 @@ from ..factories import (
 )
 
 
-def _client_with_records():  # noqa: ANN202
+def _client_with_records():
     client = make_client(phone="07700 900444", consent_phone=True)
     meeting = make_meeting()
     session = make_fama_session(client, 2, date(2026, 3, 3), notes="Lives with her mum.")
@@ -67,7 +67,7 @@ def _client_with_records():  # noqa: ANN202
     return client
 
 
-def _audit_count(app, reference: str) -> int:  # noqa: ANN001
+def _audit_count(app, reference: str) -> int:
     with app.app_context():
         return db.session.scalar(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.client_ref == reference)

@@ -107,7 +107,7 @@ def test_the_walk_finds_a_table_added_later_and_one_linked_through_it():
     assert set(linked_tables(metadata, ["users"])) == {"inboxes"}
 
 
-def _full_client():  # noqa: ANN202
+def _full_client():
     from portal.clients.models import Consent, Goal, JournalEntry, client_fellowships
 
     client = make_client(phone="07700 900555", consent_phone=True)

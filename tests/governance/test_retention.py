@@ -32,7 +32,7 @@ CLOSED = datetime(2024, 1, 15, 10, tzinfo=UTC)
 PERIOD = DateRange(date(2023, 12, 1), date(2024, 1, 31))
 
 
-def _closed_client_with_history():  # noqa: ANN202
+def _closed_client_with_history():
     client = make_client(
         status="closed", closed_at=CLOSED, phone="07700 900111", pronouns="she/her"
     )
@@ -54,7 +54,7 @@ def _closed_client_with_history():  # noqa: ANN202
     return client
 
 
-def _numbers(report) -> dict:  # noqa: ANN001
+def _numbers(report) -> dict:
     tables = report.tables
     return {
         "weekly": [row["requests"] for row in tables["requests-by-week"].rows],

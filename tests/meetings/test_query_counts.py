@@ -50,7 +50,7 @@ def counting(app) -> Iterator[list[str]]:
         engine = db.engine
     statements: list[str] = []
 
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
         statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", count)

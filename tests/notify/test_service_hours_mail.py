@@ -21,7 +21,7 @@ from portal.settings import SettingRow
 from ..factories import make_client, make_escort, make_meeting, make_request, make_user
 
 
-def _notify(app, user, kind: str, **kwargs) -> None:  # noqa: ANN001
+def _notify(app, user, kind: str, **kwargs) -> None:
     from portal.auth.models import User
 
     with app.app_context():

@@ -52,11 +52,11 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def _freeze(clock, at: datetime) -> None:  # noqa: ANN001
+def _freeze(clock, at: datetime) -> None:
     clock.move_to(at, tick=False)
 
 
-def _escort_reminded_at(clock, due: datetime):  # noqa: ANN001, ANN202
+def _escort_reminded_at(clock, due: datetime):
     """An accepted escort whose 24-hour reminder falls due at `due` (the clock moves back)."""
     _freeze(clock, due - timedelta(hours=12))
     starts_in = due + REMINDER_AHEAD - datetime.now(UTC)
@@ -77,7 +77,7 @@ def _reminders(app, request_id: int) -> list[tuple[int, datetime]]:
         )
 
 
-def _tick_through(app, clock, start: datetime, end: datetime, step: timedelta) -> int:  # noqa: ANN001
+def _tick_through(app, clock, start: datetime, end: datetime, step: timedelta) -> int:
     """Run the tick at every `step` from `start` to `end` with the clock there; returns runs."""
     runs = 0
     at = start
@@ -265,7 +265,7 @@ def _digest_scene() -> tuple[object, object]:
     return champion, (volunteer, volunteer_user)
 
 
-def _expiring(volunteer, on: date) -> None:  # noqa: ANN001
+def _expiring(volunteer, on: date) -> None:
     make_safeguarding_item(volunteer, "training", issued_on=date(2024, 1, 1), expires_on=on)
 
 

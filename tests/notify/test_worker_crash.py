@@ -54,12 +54,12 @@ class _GatedServer(_Collector):
             while not self.release.is_set():
                 await asyncio.sleep(0.02)
 
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: ANN001, ANN201, N802
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
         await self._hold("rcpt")
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
         # Like a real server, the message is stored before the 250 goes back.
         reply = await super().handle_DATA(server, session, envelope)
         await self._hold("data")
@@ -103,7 +103,7 @@ def _start_worker(database_url: str, port: int) -> subprocess.Popen:
     )
 
 
-def _wait(condition, seconds: float = 30.0) -> None:  # noqa: ANN001
+def _wait(condition, seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "timed out"
@@ -111,7 +111,7 @@ def _wait(condition, seconds: float = 30.0) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def gated(request):  # noqa: ANN001, ANN201
+def gated(request):
     from ..conftest import free_port
 
     handler = _GatedServer(request.param)
@@ -122,7 +122,7 @@ def gated(request):  # noqa: ANN001, ANN201
     controller.stop()
 
 
-def _crash_and_restart(app, database_url: str, controller, handler) -> set[str]:  # noqa: ANN001
+def _crash_and_restart(app, database_url: str, controller, handler) -> set[str]:
     expected = _queue(app)
     worker = _start_worker(database_url, controller.port)
     try:

@@ -40,7 +40,7 @@ class _StoppingServer:
         self.worker: subprocess.Popen | None = None
         self.signalled = threading.Event()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         self.ids.append(str(message["Message-ID"]))
         if len(self.ids) == STOP_AT and self.worker is not None:
@@ -67,7 +67,7 @@ def _worker(database_url: str, port: int, *extra: str) -> subprocess.Popen:
     )
 
 
-def _unsent(app) -> int:  # noqa: ANN001
+def _unsent(app) -> int:
     with app.app_context():
         return db.session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))

@@ -30,7 +30,7 @@ def build() -> dict:
     smart = make_meeting("SMART", area="Riverside", start_time=time(18), end_time=time(19))
     v1, v2 = make_vetted_volunteer(), make_vetted_volunteer()
 
-    def client(**values):  # noqa: ANN003, ANN202
+    def client(**values):
         return make_client(keyworker, **values)
 
     # FAMA: A, B, C, D, F, H and I start in the period; E started before it.

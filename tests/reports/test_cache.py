@@ -13,7 +13,7 @@ from . import scenario
 PERIOD = "start=2026-03-02&end=2026-03-22"
 
 
-def _cache(app):  # noqa: ANN001, ANN202
+def _cache(app):
     return app_cache(REPORT_CACHE, app=app)
 
 

@@ -25,7 +25,7 @@ PERIOD = DateRange(scenario.START, scenario.END)
 
 
 @pytest.fixture
-def history(app):  # noqa: ANN001, ANN201
+def history(app):
     return scenario.build()
 
 

@@ -31,11 +31,11 @@ CHECK_IN_FIRST = "Check in first: you can check out once you have met them."
 FLASH = r'portal-flash--error"[^>]*>\s*<p[^>]*>'
 
 
-def _at(clock, instant: datetime) -> None:  # noqa: ANN001
+def _at(clock, instant: datetime) -> None:
     clock.move_to(instant, tick=True)
 
 
-def _escort(clock, volunteer_user=None, starts_at: datetime = START, **kwargs):  # noqa: ANN001, ANN003, ANN202
+def _escort(clock, volunteer_user=None, starts_at: datetime = START, **kwargs):
     """An accepted escort starting exactly at `starts_at`, made three days before it."""
     clock.move_to(starts_at - timedelta(days=3), tick=False)
     made = make_escort(volunteer_user, starts_in=timedelta(days=3), **kwargs)
@@ -43,7 +43,7 @@ def _escort(clock, volunteer_user=None, starts_at: datetime = START, **kwargs): 
     return made
 
 
-def _html(response) -> str:  # noqa: ANN001
+def _html(response) -> str:
     return response.get_data(as_text=True)
 
 
@@ -58,7 +58,7 @@ def _button(html: str, name: str) -> str | None:
     return found.group(0) if found else None
 
 
-def _kinds(app, request_id: int) -> list[str]:  # noqa: ANN001
+def _kinds(app, request_id: int) -> list[str]:
     with app.app_context():
         return list(
             db.session.scalars(
@@ -69,7 +69,7 @@ def _kinds(app, request_id: int) -> list[str]:  # noqa: ANN001
         )
 
 
-def _volunteer(clock, browser, **kwargs):  # noqa: ANN001, ANN003, ANN202
+def _volunteer(clock, browser, **kwargs):
     """A volunteer's escort at START, made three days before; the volunteer signs in later."""
     user = make_user(roles=("volunteer",))
     request, volunteer, *_rest = _escort(clock, user, **kwargs)
@@ -148,7 +148,7 @@ def test_after_midnight_check_in_is_closed(app, client, browser, clock):
 # --- my escorts on the day ---------------------------------------------------------------------
 
 
-def _another(clock, starts_at: datetime, volunteer) -> AccompanimentRequest:  # noqa: ANN001
+def _another(clock, starts_at: datetime, volunteer) -> AccompanimentRequest:
     clock.move_to(starts_at - timedelta(days=3), tick=False)
     request = make_request(
         make_client(consent_first_name=True),

@@ -43,7 +43,7 @@ def _escort(clock: time_machine.Coordinates, starts_at: datetime, user: User | N
     return made
 
 
-def _another(clock: time_machine.Coordinates, starts_at: datetime, volunteer):  # noqa: ANN001, ANN202
+def _another(clock: time_machine.Coordinates, starts_at: datetime, volunteer):
     """A further accepted escort for the same volunteer, starting exactly at `starts_at`."""
     clock.move_to(starts_at - timedelta(days=3), tick=False)
     request = make_request(
@@ -337,7 +337,7 @@ def test_what_the_champion_may_not_record(app, clock):
     request, _v, user, keyworker, _c = _escort(clock, WINTER_START)
     now = _utc(2026, 12, 8, 20, 30)  # 8:30pm on the day
 
-    def refused(kind, on, at, field):  # noqa: ANN001, ANN202
+    def refused(kind, on, at, field):
         with app.app_context(), pytest.raises(InvalidChange) as caught:
             services.record_check_for(request.id, _user(champion.id), kind, on, at, now=now)
         assert caught.value.field == field, caught.value.message
@@ -380,7 +380,7 @@ def test_what_the_champion_may_not_record(app, clock):
 # --- session three -----------------------------------------------------------------------------
 
 
-def _session_three(client_id: int, now: datetime, **answers):  # noqa: ANN202
+def _session_three(client_id: int, now: datetime, **answers):
     client = db.session.get(Client, client_id)
     actor = db.session.get(User, client.keyworker_id)
     answers.setdefault("which_meeting", "committed")

@@ -15,7 +15,7 @@ from ..factories import make_escort, make_user, make_vetted_volunteer
 from ..querycount import count_queries
 
 
-def _volunteer(login_as):  # noqa: ANN001, ANN202
+def _volunteer(login_as):
     user = login_as("volunteer")
     make_vetted_volunteer(user)
     return user

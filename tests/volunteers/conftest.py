@@ -34,15 +34,15 @@ def make_meeting(**overrides: object) -> Meeting:
 
 
 @pytest.fixture
-def meeting():  # noqa: ANN201
+def meeting():
     return make_meeting
 
 
 @pytest.fixture
-def signed_in_volunteer(login_as):  # noqa: ANN001, ANN201
+def signed_in_volunteer(login_as):
     """Sign in as a volunteer with an approved, vetted record; returns (user, volunteer)."""
 
-    def sign_in(**overrides: object):  # noqa: ANN202
+    def sign_in(**overrides: object):
         user = login_as("volunteer")
         volunteer = factories.make_vetted_volunteer(user, **overrides)
         return user, volunteer

@@ -8,7 +8,7 @@ from .. import factories
 from ..querycount import count_queries
 
 
-def _queries(app, client, path: str) -> int:  # noqa: ANN001
+def _queries(app, client, path: str) -> int:
     with count_queries(app) as statements:
         assert client.get(path).status_code == 200
     return len(statements)

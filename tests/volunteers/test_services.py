@@ -28,7 +28,7 @@ from ..querycount import count_queries
 from .conftest import make_meeting
 
 
-def user(app, user_id: int) -> User:  # noqa: ANN001
+def user(app, user_id: int) -> User:
     return db.session.get(User, user_id)
 
 

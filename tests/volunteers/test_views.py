@@ -23,11 +23,11 @@ from .conftest import make_meeting
 HX = {"HX-Request": "true"}
 
 
-def html(response) -> str:  # noqa: ANN001
+def html(response) -> str:
     return response.get_data(as_text=True)
 
 
-def load(app, model, row_id):  # noqa: ANN001, ANN201
+def load(app, model, row_id):
     with app.app_context():
         row = db.session.get(model, row_id)
         if row is not None:
