@@ -23,6 +23,7 @@ from ..clients.services import shared_with_volunteer
 from ..dates import when_with_year
 from ..extensions import db
 from ..meetings.models import Fellowship, Meeting
+from ..volunteers._common import read_escorts_with
 from ..volunteers.models import Volunteer
 from .models import OFFER_STATES, STATES, AccompanimentRequest, Offer
 
@@ -330,3 +331,6 @@ def peer_contacts(request_ids: Iterable[int | None]) -> dict[int, PeerContact]:
         request_id: PeerContact(name, phone if share and phone else None)
         for request_id, name, phone, share in rows
     }
+
+
+read_escorts_with(summary=escort_summary_for, calendar=calendar_entries)

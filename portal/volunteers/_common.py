@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import update
 
@@ -72,3 +73,20 @@ def mark_active(volunteer_id: int, at: datetime | None = None) -> None:
         .values(last_active_at=at or utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+# How to read a volunteer's escorts, given by accompaniment, which books them: the dependency
+# runs one way (accompaniment uses volunteers), as with the change listeners above.
+_escort_readers: dict[str, Callable[[int], Any]] = {}
+
+
+def read_escorts_with(
+    *, summary: Callable[[int], dict[str, Any]], calendar: Callable[[int], list[dict[str, Any]]]
+) -> None:
+    """Register how to read a volunteer's escorts: `summary(volunteer_id)` for their home page
+    and `calendar(volunteer_id)` for their calendar feed."""
+    _escort_readers.update(summary=summary, calendar=calendar)
+
+
+def escort_reader(name: str) -> Callable[[int], Any] | None:
+    return _escort_readers.get(name)

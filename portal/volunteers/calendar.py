@@ -14,6 +14,7 @@ from ..audit import audit, utcnow
 from ..auth.models import User
 from ..errors import NotFound
 from ..extensions import db
+from ._common import escort_reader
 from .models import Volunteer
 
 
@@ -63,9 +64,8 @@ class CalendarEvent:
 
 def escort_events(volunteer: Volunteer) -> list[CalendarEvent]:
     """The volunteer's accepted escorts for the feed: meeting point, time and place only."""
-    from ..accompaniment.escorts import calendar_entries
-
-    return [CalendarEvent(**entry) for entry in calendar_entries(volunteer.id)]
+    reader = escort_reader("calendar")
+    return [CalendarEvent(**entry) for entry in reader(volunteer.id)] if reader else []
 
 
 def build_calendar(events: Iterable[CalendarEvent], name: str = "Peer accompaniment") -> bytes:

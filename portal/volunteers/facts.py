@@ -16,6 +16,7 @@ from ..extensions import db
 from ..matching.eligibility import Reason
 from ..matching.model import NO_EXPIRY, DateRange, VolunteerFacts, WeeklyWindow, add_months
 from ..meetings.models import Meeting
+from ._common import escort_reader
 from .eligibility import escort_reasons
 from .models import (
     SAFEGUARDING_KINDS,
@@ -137,6 +138,5 @@ class EscortSummary:
 
 def escort_summary(volunteer: Volunteer) -> EscortSummary:
     """Offers waiting, upcoming escorts, past ones and how many were done (fixed queries)."""
-    from ..accompaniment.escorts import escort_summary_for
-
-    return EscortSummary(**escort_summary_for(volunteer.id))
+    reader = escort_reader("summary")
+    return EscortSummary(**reader(volunteer.id)) if reader else EscortSummary()
