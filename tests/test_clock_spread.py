@@ -30,10 +30,12 @@ from portal.accompaniment import offers
 from portal.accompaniment.models import AccompanimentRequest
 from portal.auth.models import User
 from portal.clients import services as clients
+from portal.dates import london_today
 from portal.extensions import db
 from portal.jobs import run_tick
 from portal.meetings.occurrences import LONDON, at_local, next_occurrences
 from portal.notify.models import Notification
+from portal.reports.ranges import default_range
 from portal.safety.models import EscortCheck
 from portal.volunteers import services as volunteers
 from portal.volunteers.models import Volunteer
@@ -235,8 +237,12 @@ def test_an_escort_from_request_to_session_three(app, clock, now: datetime):
     assert f"{point.astimezone(UTC):%Y%m%dT%H%M%SZ}" in feed or (
         f"TZID=Europe/London:{point.astimezone(LONDON):%Y%m%dT%H%M%S}" in feed
     ), feed
+    # the reports' default weeks end today in London and take in the escort just finished
+    period = default_range(london_today(request.ends_at + timedelta(hours=3)))
+    assert period.starts_at <= request.starts_at < request.ends_at <= period.ends_before
     reports = _browser(app, champion.email).client.get("/reports/")
     assert reports.status_code == 200
+    assert period.words in reports.get_data(as_text=True)
 
 
 # --- the fuzz world and its crawl ------------------------------------------------------------
