@@ -1,4 +1,4 @@
-"""Helpers every volunteers' view module uses, and the date filters of their templates."""
+"""Helpers every volunteers' view module uses."""
 
 from __future__ import annotations
 
@@ -21,20 +21,6 @@ from ..models import (
 
 CHAMPION = "champion"
 VOLUNTEER = "volunteer"
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def conflict_page(error: Conflict, back: str) -> tuple[str, int]:
