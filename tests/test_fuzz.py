@@ -218,6 +218,10 @@ def build_world(app: Flask) -> tuple[dict[str, object], dict[str, list[str]]]:
         ],
         "admin.account": [f"/admin/accounts/{invited.id}", f"/admin/accounts/{deactivated.id}"],
         "volunteers.detail": [f"/volunteers/{unconfirmed.id}"],
+        # the actor's free time and time away, kept by a champion: which records the volunteers
+        # list shows first depends on names numbered by the tests run before in the process
+        "volunteers.availability": [f"/volunteers/{volunteer.id}/availability"],
+        "volunteers.meetings": [f"/volunteers/{volunteer.id}/meetings"],
         "clients.show": [f"/clients/{closed.id}"],
         "accompaniment.new": [f"/requests/for/{committed.id}/new"],
         "meetings.detail": [f"/meetings/{inactive_meeting.id}"],
