@@ -129,26 +129,30 @@ def update_client(client: Client, actor: User, version: int | None, **details: A
     return client
 
 
+def has_live_request(client_id: int) -> bool:
+    """A request for a peer still in progress: the case cannot be closed or erased yet."""
+    return bool(
+        db.session.scalar(
+            select(func.count())
+            .select_from(AccompanimentRequest)
+            .where(
+                AccompanimentRequest.client_id == client_id,
+                AccompanimentRequest.state.in_(LIVE_STATES),
+            )
+        )
+    )
+
+
 def set_client_status(client: Client, actor: User, status: str, version: int | None) -> None:
     """Close a case (it leaves the caseload) or reopen it."""
     if status not in ("active", "closed"):
         raise InvalidChange("Choose open or closed")
     if client.status == status:
         return
-    if status == "closed":
-        live = db.session.scalar(
-            select(func.count())
-            .select_from(AccompanimentRequest)
-            .where(
-                AccompanimentRequest.client_id == client.id,
-                AccompanimentRequest.state.in_(LIVE_STATES),
-            )
+    if status == "closed" and has_live_request(client.id):
+        raise InvalidChange(
+            "This client has a request for a peer in progress. Cancel it before closing the case."
         )
-        if live:
-            raise InvalidChange(
-                "This client has a request for a peer in progress. Cancel it before closing "
-                "the case."
-            )
     _claim_version(client, version)
     client.status = status
     client.closed_at = utcnow() if status == "closed" else None

@@ -19,6 +19,7 @@ from ..accompaniment.models import LIVE_STATES, AccompanimentRequest
 from ..audit import audit, utcnow
 from ..auth.models import User, new_session_token
 from ..clients.models import Client
+from ..clients.records import has_live_request
 from ..errors import Conflict, InvalidChange
 from ..extensions import db
 from ..volunteers.models import Volunteer
@@ -336,15 +337,7 @@ def anonymise_client(
 ) -> dict[str, int]:
     """Remove who the client was, keep what the reports count; audited, committed."""
     now = now or utcnow()
-    live = db.session.scalar(
-        select(func.count())
-        .select_from(AccompanimentRequest)
-        .where(
-            AccompanimentRequest.client_id == client.id,
-            AccompanimentRequest.state.in_(LIVE_STATES),
-        )
-    )
-    if live:
+    if has_live_request(client.id):
         raise InvalidChange(
             "This client has a request for a peer in progress. Cancel it first, then try again."
         )
