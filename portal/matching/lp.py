@@ -67,7 +67,7 @@ def _make_part(
     group_label[group] = label
     bonus, most = _tie_bonus(req, vol)
     requests_in = np.bincount(req_label, minlength=n_labels)
-    epsilon = 0.0 / (requests_in[label] * most + 1)
+    epsilon = 0.1 / (requests_in[label] * most + 1)
     return _Part(
         n_req=n_req,
         n_labels=n_labels,

@@ -114,6 +114,19 @@ def test_ties_go_to_the_lower_volunteer_id() -> None:
     assert greedy_assign([request(1)], twins, RULES).pairs[0].volunteer.id == 3
 
 
+def test_ties_go_to_the_lower_volunteer_id_on_the_lp_path_too() -> None:
+    # A chain of overlaps sends the part to the LP; three volunteers score the same on every pair, so only
+    # the tie-break decides who takes the two escorts and who the one in the middle.
+    chain = [
+        request(i, start=at(MEETING_DAY, hour), minutes=90, meeting_id=i)
+        for i, hour in ((1, 18), (2, 19), (3, 20))
+    ]
+    triplets = [volunteer(vid, weekly_cap=3) for vid in (9, 4, 6)]
+    result = assign_batch(chain, triplets, RULES)
+    assert "LP" in result.method or "MILP" in result.method
+    assert assigned(result) == {1: 4, 2: 6, 3: 4}
+
+
 def test_same_input_in_any_order_gives_the_same_proposal() -> None:
     rng = random.Random(3)
     days = [MEETING_DAY + timedelta(days=d) for d in range(7)]
