@@ -9,8 +9,13 @@ registers them in one place (portal/pages.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
+from functools import wraps
+from typing import TypeVar
 from zoneinfo import ZoneInfo
+
+T = TypeVar("T")
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -52,15 +57,24 @@ def _date(value: datetime | date) -> date:
     return value.astimezone(LONDON).date() if isinstance(value, datetime) else value
 
 
+def _blank_if_none(format: Callable[[T], str]) -> Callable[[T | None], str]:
+    """A formatter that says nothing for a missing value (a template's empty cell)."""
+
+    @wraps(format)
+    def formatted(value: T | None) -> str:
+        return "" if value is None else format(value)
+
+    return formatted
+
+
 def weekday_name(weekday: int) -> str:
     """'Monday' for 0 (Python's numbering, 0 = Monday)."""
     return DAYS[weekday]
 
 
-def clock(value: datetime | time | None) -> str:
+@_blank_if_none
+def clock(value: datetime | time) -> str:
     """'7pm', '7:30pm', '12am': a wall-clock time, or an instant's UK wall-clock time."""
-    if value is None:
-        return ""
     if isinstance(value, datetime):
         value = value.astimezone(LONDON).time()
     hour = value.hour % 12 or 12
@@ -68,41 +82,36 @@ def clock(value: datetime | time | None) -> str:
     return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
 
 
-def day(value: datetime | date | None) -> str:
+@_blank_if_none
+def day(value: datetime | date) -> str:
     """'Tuesday 3 December'."""
-    if value is None:
-        return ""
     value = _date(value)
     return f"{DAYS[value.weekday()]} {value.day} {MONTHS[value.month - 1]}"
 
 
-def long_date(value: datetime | date | None) -> str:
+@_blank_if_none
+def long_date(value: datetime | date) -> str:
     """'Tuesday 3 December 2026'."""
-    if value is None:
-        return ""
     return f"{day(value)} {_date(value).year}"
 
 
-def date_words(value: datetime | date | None) -> str:
+@_blank_if_none
+def date_words(value: datetime | date) -> str:
     """'3 December 2026'."""
-    if value is None:
-        return ""
     value = _date(value)
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
-def short_day(value: datetime | date | None) -> str:
+@_blank_if_none
+def short_day(value: datetime | date) -> str:
     """'Tue 3 Dec'."""
-    if value is None:
-        return ""
     value = _date(value)
     return f"{DAYS[value.weekday()][:3]} {value.day} {MONTHS[value.month - 1][:3]}"
 
 
-def day_month(value: datetime | date | None) -> str:
+@_blank_if_none
+def day_month(value: datetime | date) -> str:
     """'3 Dec'."""
-    if value is None:
-        return ""
     value = _date(value)
     return f"{value.day} {MONTHS[value.month - 1][:3]}"
 
@@ -115,24 +124,21 @@ def month_words(value: date | str) -> str:
     return f"{MONTHS[value.month - 1]} {value.year}"
 
 
-def when(value: datetime | None) -> str:
+@_blank_if_none
+def when(value: datetime) -> str:
     """'Tuesday 3 December, 7:30pm' in UK time."""
-    if value is None:
-        return ""
     return f"{day(value)}, {clock(value)}"
 
 
-def when_with_year(value: datetime | None) -> str:
+@_blank_if_none
+def when_with_year(value: datetime) -> str:
     """'Tuesday 3 December 2026, 7:30pm' in UK time."""
-    if value is None:
-        return ""
     return f"{long_date(value)}, {clock(value)}"
 
 
-def short_when(value: datetime | None) -> str:
+@_blank_if_none
+def short_when(value: datetime) -> str:
     """'Tue 3 Dec, 7:30pm' in UK time."""
-    if value is None:
-        return ""
     return f"{short_day(value)}, {clock(value)}"
 
 

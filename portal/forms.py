@@ -95,74 +95,71 @@ class CheckboxGroup(SelectMultipleField):
             raise ValidationError(self.refusal)
 
 
-class WholeNumberField(IntegerField):
-    """An integer field whose complaint about non-numbers is in plain English: `message`, or
-    "<label>: enter a whole number, like 12". Blank is no answer (the validators decide)."""
+class _TypedText:
+    """A field typed as text: blank is no answer (the validators decide); text that `parse`
+    refuses gets `message` by the field."""
+
+    keep_default_when_absent = False
 
     def __init__(self, label: str | None = None, message: str | None = None, **kwargs) -> None:
         super().__init__(label, **kwargs)
         self.message = message
 
+    def parse(self, value: str) -> object:
+        raise NotImplementedError
+
+    def refusal(self) -> str:
+        return self.message or ""
+
     def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not valuelist[0].strip():
+        if not valuelist and self.keep_default_when_absent:
+            return  # not in the form (or a GET form's address) at all: the default
+        value = valuelist[0].strip() if valuelist else ""
+        if not value:
             self.data = None
             return
         try:
-            self.data = int(valuelist[0].strip())
+            self.data = self.parse(value)
         except ValueError:
             self.data = None
-            message = self.message or f"{self.label.text}: enter a whole number, like 12"
-            raise ValueError(message) from None
+            raise ValueError(self.refusal()) from None
+
+
+class WholeNumberField(_TypedText, IntegerField):
+    """An integer field whose complaint about non-numbers is in plain English: `message`, or
+    "<label>: enter a whole number, like 12"."""
+
+    def parse(self, value: str) -> int:
+        return int(value)
+
+    def refusal(self) -> str:
+        return self.message or f"{self.label.text}: enter a whole number, like 12"
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CLOCK = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
 
 
-class DateBox(DateField):
+class DateBox(_TypedText, DateField):
     """A date typed as YYYY-MM-DD (what the browser's date picker sends); anything else gets
-    `message`. Blank is no answer; a date not sent at all keeps the field's default."""
+    `message`. A date not sent at all keeps the field's default."""
 
-    def __init__(self, label: str, message: str, **kwargs) -> None:
-        super().__init__(label, **kwargs)
-        self.message = message
+    keep_default_when_absent = True
 
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist:
-            return  # not in the form (or a GET form's address) at all: the default
-        value = valuelist[0].strip()
-        if not value:
-            self.data = None
-            return
-        try:
-            if not _ISO_DATE.fullmatch(value):
-                raise ValueError
-            self.data = date.fromisoformat(value)
-        except ValueError:
-            self.data = None
-            raise ValueError(self.message) from None
+    def parse(self, value: str) -> date:
+        if not _ISO_DATE.fullmatch(value):
+            raise ValueError
+        return date.fromisoformat(value)
 
 
-class TimeBox(TimeField):
+class TimeBox(_TypedText, TimeField):
     """A 24-hour time typed as HH:MM (what the browser's time picker sends); anything else gets
-    `message`. Blank is no answer."""
+    `message`."""
 
-    def __init__(self, label: str, message: str, **kwargs) -> None:
-        super().__init__(label, **kwargs)
-        self.message = message
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or not valuelist[0].strip():
-            self.data = None
-            return
-        value = valuelist[0].strip()
-        try:
-            if not _CLOCK.fullmatch(value):
-                raise ValueError
-            self.data = time.fromisoformat(value.zfill(5) if len(value) <= 5 else value)
-        except ValueError:
-            self.data = None
-            raise ValueError(self.message) from None
+    def parse(self, value: str) -> time:
+        if not _CLOCK.fullmatch(value):
+            raise ValueError
+        return time.fromisoformat(value.zfill(5) if len(value) <= 5 else value)
 
 
 # --- the optimistic version check's hidden field (the service half: portal/versioning.py) ---
