@@ -115,8 +115,8 @@ def test_ties_go_to_the_lower_volunteer_id() -> None:
 
 
 def test_ties_go_to_the_lower_volunteer_id_on_the_lp_path_too() -> None:
-    # A chain of overlaps sends the part to the LP; three volunteers score the same on every pair, so only
-    # the tie-break decides who takes the two escorts and who the one in the middle.
+    # A chain of overlaps sends the part to the LP; three volunteers score the same on every
+    # pair, so only the tie-break decides who takes the two escorts and who the middle one.
     chain = [
         request(i, start=at(MEETING_DAY, hour), minutes=90, meeting_id=i)
         for i, hour in ((1, 18), (2, 19), (3, 20))
