@@ -18,6 +18,7 @@ from ..auth.models import User
 from ..errors import NotFound
 from ..extensions import db
 from ..meetings.occurrences import LONDON
+from ..web import Page, paginate
 from ._common import short_day
 from .models import CONSENTS, OUTCOMES, Client, Consent, FamaSession, Goal, JournalEntry
 from .picker import today_in_london
@@ -40,6 +41,10 @@ SORTS = {
     "first_name": "First name",
     "recent": "Most recently seen",
 }
+# A client has at most one current request: joining it keeps one row per client.
+_CURRENT_REQUEST = and_(
+    AccompanimentRequest.client_id == Client.id, AccompanimentRequest.is_current.is_(True)
+)
 
 
 def get_client_for(user: User, client_id: int) -> Client:
@@ -93,13 +98,7 @@ def caseload_statement(
             AccompanimentRequest.state,
             action_code.label("action"),
         )
-        .outerjoin(
-            AccompanimentRequest,
-            and_(
-                AccompanimentRequest.client_id == Client.id,
-                AccompanimentRequest.is_current.is_(True),
-            ),
-        )
+        .outerjoin(AccompanimentRequest, _CURRENT_REQUEST)
         .where(Client.keyworker_id == user.id)
         .options(noload(Client.fellowships))
     )
@@ -133,13 +132,7 @@ def caseload_counts(user: User, now: datetime | None = None) -> dict[str, int]:
     rows = db.session.execute(
         select(code, func.count())
         .select_from(Client)
-        .outerjoin(
-            AccompanimentRequest,
-            and_(
-                AccompanimentRequest.client_id == Client.id,
-                AccompanimentRequest.is_current.is_(True),
-            ),
-        )
+        .outerjoin(AccompanimentRequest, _CURRENT_REQUEST)
         .where(Client.keyworker_id == user.id)
         .group_by(code)
     ).all()
@@ -159,6 +152,43 @@ def describe_next_action(code: str, commitment_at: datetime | None, now: datetim
     if code == "meeting_planned" and commitment_at is not None:
         return f"Going to a meeting on {short_day(commitment_at)}"
     return NEXT_ACTIONS.get(code, code)
+
+
+@dataclass
+class CaseloadRow:
+    client: Client
+    request_id: int | None
+    request_state: str | None
+    action_code: str
+    next_action: str
+
+
+@dataclass
+class CaseloadPage:
+    """One page of the keyworker's caseload as searched, with how many clients await each action."""
+
+    page: Page
+    rows: list[CaseloadRow]
+    query: str
+    action: str
+    sort: str
+    counts: dict[str, int]
+
+
+def caseload_page(
+    user: User, query: str = "", action: str = "", sort: str = "", now: datetime | None = None
+) -> CaseloadPage:
+    """The caseload page: the rows in a fixed number of queries, each next action in words."""
+    now = now or utcnow()
+    sort = sort if sort in SORTS else "next_action"
+    page = paginate(caseload_statement(user, query, action, sort, now), scalars=False)
+    rows = [
+        CaseloadRow(
+            client, request_id, state, code, describe_next_action(code, client.commitment_at, now)
+        )
+        for client, request_id, state, code in page.items
+    ]
+    return CaseloadPage(page, rows, query, action, sort, caseload_counts(user, now))
 
 
 def stage_label(client: Client) -> str:

@@ -32,66 +32,61 @@ def shared_with_volunteer(client: Client) -> dict[str, str | None]:
     }
 
 
+def consent_wording(kind: str) -> dict:
+    """The words a consent of `kind` is asked with; an unknown kind is NotFound."""
+    if kind not in CONSENTS:
+        raise NotFound("No such consent")
+    return CONSENTS[kind]
+
+
 def give_consent(
     client: Client, actor: User, kind: str, version: int | None, phone: str | None = None
 ) -> None:
     """Record the client's consent (with the wording version shown); the phone comes with it."""
-    if kind not in CONSENTS:
-        raise NotFound("No such consent")
     if kind == "share_phone":
         phone = (phone or "").strip()
         if not PHONE.match(phone) or sum(ch.isdigit() for ch in phone) < 7:
             raise InvalidChange("Enter a phone number, like 07700 900123", field="phone")
-    _claim_version(client, version)
-    db.session.add(
-        Consent(
-            client_id=client.id,
-            kind=kind,
-            given=True,
-            at=utcnow(),
-            recorded_by_id=actor.id,
-            wording_version=CONSENTS[kind]["version"],
-        )
-    )
-    if kind == "share_first_name":
-        client.consent_first_name = True
-    else:
-        client.consent_phone = True
-        client.phone = phone
-    audit(
-        "consent_given",
-        client,
-        detail={"kind": kind},
-        client_ref=client.reference,
-        actor_id=actor.id,
-    )
-    db.session.commit()
+    _record_consent(client, actor, kind, True, version, phone)
 
 
 def withdraw_consent(client: Client, actor: User, kind: str, version: int | None) -> None:
     """Record a withdrawal: it holds at once, and a withdrawn phone consent removes the phone."""
-    if kind not in CONSENTS:
-        raise NotFound("No such consent")
+    _record_consent(client, actor, kind, False, version)
+
+
+def _record_consent(
+    client: Client,
+    actor: User,
+    kind: str,
+    given: bool,
+    version: int | None,
+    phone: str | None = None,
+) -> None:
+    """One consent row and the client's flag from it; the phone is kept only while its consent
+    holds, and a withdrawal tells the listeners before it is audited and committed."""
+    wording = consent_wording(kind)
     _claim_version(client, version)
     db.session.add(
         Consent(
             client_id=client.id,
             kind=kind,
-            given=False,
+            given=given,
             at=utcnow(),
             recorded_by_id=actor.id,
-            wording_version=CONSENTS[kind]["version"],
+            wording_version=wording["version"],
         )
     )
     if kind == "share_first_name":
-        client.consent_first_name = False
+        client.consent_first_name = given
     else:
-        client.consent_phone = False
-        client.phone = None
-    for listener in _consent_listeners:
-        listener(client, kind, actor)
+        client.consent_phone = given
+        client.phone = phone if given else None
+    if not given:
+        for listener in _consent_listeners:
+            listener(client, kind, actor)
     audit(
-        "consent_withdrawn",
+        "consent_given" if given else "consent_withdrawn",
         client,
         detail={"kind": kind},
         client_ref=client.reference,

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, TypeVar
+
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -12,7 +15,19 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..forms import CheckboxGroup, DateBox, Form, VersionField, choices
 from . import fama
-from .models import CONSENTS, GENDERS, OUTCOMES
+from .models import CONSENTS, GENDERS, OUTCOMES, Client, Goal
+from .picker import today_in_london
+
+F = TypeVar("F", bound=Form)
+
+
+def first_drawn(form_class: type[F], data: dict[str, Any] | None = None, obj: Any = None) -> F:
+    """A form showing what is on record when first drawn; once sent, only what was sent counts
+    (a default must never stand in for an answer left out)."""
+    form = form_class()
+    if not form.is_submitted():
+        form.process(data=data, obj=obj)
+    return form
 
 
 class Radios(RadioField):
@@ -95,6 +110,35 @@ class ClientForm(Form):
     literacy_support = BooleanField("The client needs support with reading or writing")
     version = VersionField()
 
+    @classmethod
+    def for_client(cls, client: Client | None) -> ClientForm:
+        """Blank for a new client; a correction starts from the client's details as they stand."""
+        if client is None:
+            return cls()
+        fields = ("reference", "first_name", "gender", "pronouns", "languages", "access_needs")
+        return first_drawn(
+            cls,
+            {
+                **{name: getattr(client, name) for name in fields},
+                "literacy_support": client.literacy_support,
+                "fellowships": [f.id for f in client.fellowships],
+                "version": client.version,
+            },
+        )
+
+    def details(self) -> dict[str, Any]:
+        """The answers as add_client and update_client take them."""
+        return {
+            "reference": self.reference.data,
+            "first_name": self.first_name.data,
+            "gender": self.gender.data,
+            "pronouns": self.pronouns.data,
+            "languages": self.languages.data,
+            "access_needs": self.access_needs.data,
+            "literacy_support": self.literacy_support.data,
+            "fellowship_ids": self.fellowships.data or [],
+        }
+
 
 class VersionForm(Form):
     """A one-button action carrying the version of the record the person was looking at."""
@@ -131,6 +175,11 @@ class _SessionBase(Form):
         1000,
         description="Only what helps with mutual aid. Do not write clinical notes here.",
     )
+
+    @classmethod
+    def for_new(cls, defaults: dict[str, Any], now: datetime) -> _SessionBase:
+        """First drawn with today's date and the answers already known (from an escort)."""
+        return first_drawn(cls, {"held_on": today_in_london(now), **defaults})
 
 
 class _Commitment(Form):
@@ -225,6 +274,19 @@ class GoalForm(Form):
     achieved = BooleanField("This goal has been reached")
     version = VersionField()
 
+    @classmethod
+    def for_goal(cls, goal: Goal) -> GoalForm:
+        return first_drawn(cls, obj=goal)
+
+    def changes(self) -> dict[str, Any]:
+        """The answers as update_goal takes them."""
+        return {
+            "goal_text": self.goal.data,
+            "progress": self.progress.data,
+            "remaining": self.remaining.data,
+            "achieved": self.achieved.data,
+        }
+
 
 class JournalForm(Form):
     attended_on = DateBox(
@@ -236,6 +298,15 @@ class JournalForm(Form):
     reactions = area("How they felt about it", 1000)
     benefits = area("What was good about it", 1000)
     drawbacks = area("What was hard about it", 1000)
+
+    @classmethod
+    def for_new(cls) -> JournalForm:
+        return first_drawn(cls, {"attended_on": today_in_london()})
+
+    def entry(self) -> dict[str, Any]:
+        """The answers as add_journal_entry takes them."""
+        names = ("attended_on", "meeting_name", "reactions", "benefits", "drawbacks")
+        return {name: self[name].data for name in names}
 
 
 class TransferSearchForm(Form):
@@ -253,6 +324,13 @@ class TransferForm(Form):
         validators=[DataRequired("Choose the keyworker to move the client to")],
     )
     version = VersionField(required=True)
+
+    @classmethod
+    def for_client(cls, client: Client | None) -> TransferForm:
+        """Names the client found, at the version the admin is looking at."""
+        return cls(
+            data={"reference": client.reference, "version": client.version} if client else {}
+        )
 
 
 CONSENT_KINDS = tuple(CONSENTS)

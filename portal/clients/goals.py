@@ -22,6 +22,18 @@ def _text(value: str | None, limit: int, field: str) -> str | None:
     return text or None
 
 
+def _goal_words(goal: str, progress: str | None, remaining: str | None) -> dict[str, str | None]:
+    """A goal's words checked: the goal itself is needed, the rest may be blank."""
+    text = _text(goal, 300, "goal")
+    if not text:
+        raise InvalidChange("Write the goal", field="goal")
+    return {
+        "goal": text,
+        "progress": _text(progress, 1000, "progress"),
+        "remaining": _text(remaining, 1000, "remaining"),
+    }
+
+
 def add_goal(
     client: Client,
     actor: User,
@@ -30,14 +42,9 @@ def add_goal(
     remaining: str | None = None,
 ) -> Goal:
     """Add a line to the client's goal planner."""
-    text = _text(goal, 300, "goal")
-    if not text:
-        raise InvalidChange("Write the goal", field="goal")
     row = Goal(
         client_id=client.id,
-        goal=text,
-        progress=_text(progress, 1000, "progress"),
-        remaining=_text(remaining, 1000, "remaining"),
+        **_goal_words(goal, progress, remaining),
         recorded_by_id=actor.id,
     )
     db.session.add(row)
@@ -66,16 +73,11 @@ def update_goal(
     achieved: bool,
 ) -> None:
     """Update progress on a goal, refusing a save made from a stale page."""
-    text = _text(goal_text, 300, "goal")
-    if not text:
-        raise InvalidChange("Write the goal", field="goal")
     claim_version(
         goal,
         version,
         "Someone changed this goal while you were looking. Reload it.",
-        goal=text,
-        progress=_text(progress, 1000, "progress"),
-        remaining=_text(remaining, 1000, "remaining"),
+        **_goal_words(goal_text, progress, remaining),
         achieved=achieved,
         updated_at=utcnow(),
     )

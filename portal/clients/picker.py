@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 
@@ -12,15 +13,18 @@ from ..audit import utcnow
 from ..dates import london_today
 from ..errors import InvalidChange
 from ..extensions import db
-from ..forms import without_control
-from ..meetings.models import Fellowship, Meeting
+from ..forms import MAX_INT, without_control
+from ..meetings.models import WEEKDAYS, Fellowship, Meeting
 from ..meetings.occurrences import LONDON, at_local, is_occurrence, next_occurrences
+from .models import Client
 
 PICKER_WEEKS = 4  # dates offered in the picker: the coming weeks
 MAX_DAYS_AHEAD = 84  # furthest date a commitment or request may be for
 PICKER_LIMIT = 10  # meetings listed after a search
 SUGGESTED_LIMIT = 5  # meetings suggested before any search
 _CHOICE = re.compile(r"^(\d{1,9})@(\d{4}-\d{2}-\d{2})$")
+# Meeting Guide numbers days from 0 = Sunday; show Monday first.
+DAY_OPTIONS = [(str(n), WEEKDAYS[n]) for n in (1, 2, 3, 4, 5, 6, 0)]
 
 
 @dataclass(frozen=True)
@@ -152,3 +156,53 @@ def resolve_choice(
         raise InvalidChange("Choose a meeting and date from the list", field)
     start, end = occurrence_of(meeting, parsed[1], now, field)
     return meeting, start, end
+
+
+@dataclass
+class MeetingPicker:
+    """What the picker on sessions 2 and 3 shows: the meetings found with their coming dates,
+    the occurrence already chosen, and the search as asked."""
+
+    meeting_choices: list[MeetingChoice]
+    chosen: tuple[Meeting, datetime, str] | None
+    fellowships: list[Fellowship]
+    picker_fellowship: int | None
+    picker_day: int | None
+    searched: bool
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        number = int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+    return None if number is None or abs(number) > MAX_INT else number  # no id is that big
+
+
+def meeting_picker(client: Client, answers: dict[str, Any], now: datetime) -> MeetingPicker:
+    """Meetings matching the picker's search, each with its dates in the coming weeks; before
+    any search, a few of the fellowships the client is interested in."""
+    fellowship_id = _int_or_none(answers.get("meeting_fellowship"))
+    weekday = _int_or_none(answers.get("meeting_day"))
+    words = answers.get("meeting_q") or ""
+    searched = bool(words) or fellowship_id is not None or weekday is not None
+    if searched:
+        meetings = search_meetings(words, fellowship_id, weekday)
+    else:
+        interests = [f.id for f in client.fellowships]
+        meetings = search_meetings(
+            fellowship_ids=interests,
+            exclude_kinds=() if interests else ("family",),  # groups for relatives, not clients
+            limit=SUGGESTED_LIMIT,
+        )
+    try:
+        resolved = resolve_choice(answers.get("commitment"), now)
+    except InvalidChange:
+        resolved = None
+    chosen = None
+    if resolved is not None:
+        meeting, start, _end = resolved
+        chosen = (meeting, start, choice_value(meeting.id, start))
+    return MeetingPicker(
+        choices_for(meetings, now), chosen, active_fellowships(), fellowship_id, weekday, searched
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -76,6 +77,15 @@ def _reference_taken(reference: str, except_id: int | None = None) -> bool:
     return db.session.scalar(statement) is not None
 
 
+def _flush_reference(message: str) -> None:
+    """Flush; a reference someone saved meanwhile (the unique index) is refused by its field."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise InvalidChange(message, field="reference") from None
+
+
 def add_client(actor: User, **details: Any) -> Client:
     """Add a client to the actor's own caseload with the least data that does the job."""
     values = _check_details(details)
@@ -87,13 +97,7 @@ def add_client(actor: User, **details: Any) -> Client:
         )
     client = Client(keyworker_id=actor.id, status="active", **values)
     db.session.add(client)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise InvalidChange(
-            "A client with this reference is already in the portal", field="reference"
-        ) from None
+    _flush_reference("A client with this reference is already in the portal")
     audit("client_added", client, client_ref=client.reference, actor_id=actor.id)
     db.session.commit()
     return client
@@ -111,13 +115,7 @@ def update_client(client: Client, actor: User, version: int | None, **details: A
     changed = sorted(k for k, v in values.items() if getattr(client, k) != v)
     for key, value in values.items():
         setattr(client, key, value)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise InvalidChange(
-            "Another client already has this reference", field="reference"
-        ) from None
+    _flush_reference("Another client already has this reference")
     audit(
         "client_updated",
         client,
@@ -189,9 +187,42 @@ def transfer_client(client: Client, keyworker_id: int, actor: User, version: int
     db.session.commit()
 
 
-def find_client_by_reference(reference: str) -> Client | None:
+def find_client_by_reference(reference: str | None) -> Client | None:
     """For the admin's transfer page only."""
     normal = normalise_reference(reference or "")
     if not normal or len(normal) > 40:
         return None
     return db.session.scalar(select(Client).where(Client.reference == normal))
+
+
+@dataclass
+class TransferPage:
+    """The admin's transfer page: the client a reference names and the keyworkers there are."""
+
+    client: Client | None
+    keyworkers: list[User]
+
+    def keyworker_name(self, missing: str) -> str:
+        """The name of the client's keyworker, or `missing` when they are no keyworker now."""
+        names = {keyworker.id: keyworker.name for keyworker in self.keyworkers}
+        return names.get(self.client.keyworker_id, missing) if self.client else missing
+
+    @property
+    def current_name(self) -> str | None:
+        return self.keyworker_name("a keyworker who has left") if self.client else None
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        """The keyworkers the client may move to: all but their own."""
+        if self.client is None:
+            return []
+        return [(str(k.id), k.name) for k in self.keyworkers if k.id != self.client.keyworker_id]
+
+
+def transfer_page(reference: str | None, *, required: bool = False) -> TransferPage:
+    """The client with this reference (NotFound when `required` and there is none) and the
+    keyworkers they could move to."""
+    client = find_client_by_reference(reference)
+    if client is None and required:
+        raise NotFound("No such client")
+    return TransferPage(client, keyworkers())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from ..accompaniment.models import LIVE_STATES, AccompanimentRequest
 from ..accompaniment.models import OUTCOMES as REQUEST_OUTCOMES
 from ..audit import audit, utcnow
 from ..auth.models import User
-from ..dates import clock_on, london_today
+from ..dates import clock, clock_on, london_today
 from ..errors import InvalidChange, NotFound
 from ..extensions import db
 from ..meetings.models import Meeting
@@ -95,6 +96,38 @@ def committed_meeting(client: Client) -> Meeting | None:
     return db.session.get(Meeting, client.commitment_meeting_id)
 
 
+def _current_request(client: Client) -> AccompanimentRequest | None:
+    """The request for a peer for the client's current commitment, if there is one."""
+    return db.session.scalar(
+        select(AccompanimentRequest).where(
+            AccompanimentRequest.client_id == client.id,
+            AccompanimentRequest.is_current.is_(True),
+        )
+    )
+
+
+@dataclass
+class ClientSheet:
+    """What a printed sheet for the client shows: their meeting and, with a peer, when to meet."""
+
+    client: Client
+    meeting: Meeting | None
+    request_: AccompanimentRequest | None
+    meet_at: str | None
+    ends_at: str | None
+
+
+def client_sheet(client: Client) -> ClientSheet:
+    """The client's meeting and their request for a peer, with the times in words."""
+    meeting = committed_meeting(client)
+    request = _current_request(client)
+    meet_at = None
+    if request is not None:
+        meet_at = clock(request.starts_at - timedelta(minutes=request.minutes_before))
+    ends_at = clock(meeting.end_time) if meeting else None
+    return ClientSheet(client, meeting, request, meet_at, ends_at)
+
+
 def allowed_session_kinds(client: Client) -> list[int]:
     """Which sessions can be recorded next: 1 first, then 2, then 2 or 3 as often as needed."""
     if client.last_session_kind == 0:
@@ -102,6 +135,17 @@ def allowed_session_kinds(client: Client) -> list[int]:
     if client.last_session_kind == 1:
         return [2]
     return [2, 3]
+
+
+def session_not_allowed(client: Client, kind: int) -> str | None:
+    """Why session `kind` cannot be recorded for the client now, or None when it can; a kind
+    that is no session at all is NotFound."""
+    if kind not in SESSION_FIELDS:
+        raise NotFound("No such session")
+    allowed = allowed_session_kinds(client)
+    if kind not in allowed or client.status != "active":
+        return f"Session {kind} cannot be recorded yet: record session {allowed[0]} first."
+    return None
 
 
 def _yes_no(value: Any) -> bool | None:
@@ -223,12 +267,7 @@ def record_session(
         waiting = meeting_not_started(client, now)
         if waiting:  # "went" or "did not go" to a meeting that has not begun is not known yet
             raise InvalidChange(waiting, field="attended")
-    live = db.session.scalar(
-        select(AccompanimentRequest).where(
-            AccompanimentRequest.client_id == client.id,
-            AccompanimentRequest.is_current.is_(True),
-        )
-    )
+    live = _current_request(client)
     live_future = live is not None and live.state in LIVE_STATES and live.starts_at > now
     if chosen is not None and live_future:
         raise InvalidChange(

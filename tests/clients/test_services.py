@@ -13,6 +13,7 @@ from portal.audit import AuditEvent
 from portal.auth.models import User
 from portal.clients import services as clients
 from portal.clients.models import Client, Consent, FamaSession, JournalEntry
+from portal.dates import clock
 from portal.errors import Conflict, InvalidChange, NotFound
 from portal.extensions import db
 from portal.meetings.occurrences import LONDON, next_occurrences
@@ -372,3 +373,58 @@ def test_goals_are_versioned(app):
                 remaining=None,
                 achieved=True,
             )
+
+
+def test_which_sessions_may_be_recorded_now(app):
+    made = make_client()
+    closed = make_client(last_session_kind=1, status="closed")
+    with app.app_context():
+        client = db.session.get(Client, made.id)
+        assert clients.session_not_allowed(client, 1) is None
+        assert "record session 1 first" in clients.session_not_allowed(client, 3)
+        with pytest.raises(NotFound):
+            clients.session_not_allowed(client, 7)
+        shut = db.session.get(Client, closed.id)
+        assert "record session 2 first" in clients.session_not_allowed(shut, 2)
+
+
+def test_consent_wording_knows_only_the_consents_there_are():
+    assert clients.consent_wording("share_phone")["version"] == "2026-1"
+    with pytest.raises(NotFound):
+        clients.consent_wording("share_everything")
+
+
+def test_the_transfer_page_offers_every_keyworker_but_the_clients_own(app):
+    made = make_client(reference="CM-MOVE")
+    other = make_user(name="Other Keyworker")
+    with app.app_context():
+        page = clients.transfer_page("cm-move")
+        assert page.client.id == made.id
+        assert (str(other.id), "Other Keyworker") in page.choices
+        assert str(made.keyworker_id) not in {value for value, _ in page.choices}
+        db.session.get(User, made.keyworker_id).active = False
+        db.session.commit()
+        assert clients.transfer_page("CM-MOVE").current_name == "a keyworker who has left"
+        nobody = clients.transfer_page("NOPE")
+        assert (nobody.client, nobody.current_name, nobody.choices) == (None, None, [])
+        assert clients.transfer_page(None).client is None
+        with pytest.raises(NotFound):
+            clients.transfer_page("NOPE", required=True)
+
+
+def test_the_printed_sheet_says_when_to_meet_the_peer(app):
+    alone = make_client()
+    accompanied = make_client()
+    request = make_request(accompanied, minutes_before=15)
+    with app.app_context():
+        sheet = clients.client_sheet(db.session.get(Client, alone.id))
+        assert (sheet.meeting, sheet.request_, sheet.meet_at, sheet.ends_at) == (
+            None,
+            None,
+            None,
+            None,
+        )
+        sheet = clients.client_sheet(db.session.get(Client, accompanied.id))
+        assert sheet.request_.id == request.id
+        assert sheet.meet_at == clock(request.starts_at - timedelta(minutes=15))
+        assert sheet.ends_at == clock(sheet.meeting.end_time) == "8:30pm"

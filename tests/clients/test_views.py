@@ -552,3 +552,26 @@ def test_pages_take_the_same_queries_whatever_the_amount_of_data(app, login_as, 
     make_request(first, meeting, state="cancelled", is_current=False)
     large = [_queries(app, client, url) for url in pages]
     assert large == small
+
+
+def test_stale_one_button_saves_get_the_changed_page(app, login_as, browser, client):
+    keyworker = login_as("keyworker")
+    made = make_client(keyworker)
+    base = f"/clients/{made.id}"
+    for url, data in (
+        (f"{base}/consents/share_first_name", {"agreed": "y", "version": "0"}),
+        (f"{base}/consents/share_first_name/withdraw", {"version": "0"}),
+        (f"{base}/outcome", {"outcome": "engaged", "version": "0"}),
+        (f"{base}/close", {"version": "0"}),
+    ):
+        stale = browser.post(url, data)
+        assert stale.status_code == 409, url
+        assert "This changed while you were looking" in _html(stale), url
+    with app.app_context():
+        db.session.get(Client, made.id).status = "closed"
+        db.session.commit()
+    token = browser.token(base)
+    stale = client.post(f"{base}/reopen", data={"csrf_token": token, "version": "0"})
+    assert stale.status_code == 409
+    with app.app_context():
+        assert db.session.get(Client, made.id).status == "closed"
