@@ -197,26 +197,35 @@ def _tell_champions(request: AccompanimentRequest, title: str, *, key: str) -> N
         )
 
 
-def _tell_volunteer_withdrawn(
-    offer_id: int, volunteer_id: int, request: AccompanimentRequest, code: str | None
+def _tell_volunteer(
+    offer_id: int,
+    volunteer_id: int,
+    request: AccompanimentRequest,
+    kind: str,
+    title: str,
+    *,
+    key: str,
 ) -> None:
+    """Message an offer's volunteer (if they can still sign in), linking to the offer; `{}` in
+    `title` becomes the meeting and its day."""
     from ..notify.services import notify_user
 
     user = _volunteer_user(volunteer_id)
     if user is None:
         return
-    words = _meeting_words(request)
+    link = _path("offers.show", offer_id=offer_id)
+    notify_user(user, kind, title.format(_meeting_words(request)), link=link, dedupe_key=key)
+
+
+def _tell_volunteer_withdrawn(
+    offer_id: int, volunteer_id: int, request: AccompanimentRequest, code: str | None
+) -> None:
     if code == "taken":
-        title = f"Thank you: someone else is going to {words}"
+        title = "Thank you: someone else is going to {}"
     else:
-        title = f"The offer for {words} is no longer needed"
-    notify_user(
-        user,
-        "offer_withdrawn",
-        title,
-        link=_path("offers.show", offer_id=offer_id),
-        dedupe_key=f"offer-withdrawn:{offer_id}",
-    )
+        title = "The offer for {} is no longer needed"
+    key = f"offer-withdrawn:{offer_id}"
+    _tell_volunteer(offer_id, volunteer_id, request, "offer_withdrawn", title, key=key)
 
 
 def _withdraw(

@@ -259,3 +259,10 @@ def decline_offer(
     )
     db.session.commit()
     return _reload(offer)
+
+
+def record_phone_answer(offer_id: int, actor: User, answer: str, reason: str | None) -> Offer:
+    """The champion saves what a phone-only volunteer said: "accept", else a no with a reason."""
+    if answer == "accept":
+        return accept_offer(offer_id, actor)
+    return decline_offer(offer_id, actor, reason)

@@ -23,7 +23,7 @@ from ..volunteers.models import Volunteer
 from .facts import sift
 from .models import AccompanimentRequest, Offer, RequestEvent, VolunteerClientConflict
 from .offers import MAX_BROADCAST, _require_champion, expire_offers_if_due
-from .request_labels import URGENT_WITHIN, client_label, wish_words
+from .request_labels import URGENT_WITHIN, LabelledRequest
 from .request_loading import LoadedRequest, load_requests, matching_rules
 from .volunteer_loading import gc_paused, load_volunteer_facts
 
@@ -63,7 +63,7 @@ class OfferRow:
 
 
 @dataclass
-class Board:
+class Board(LabelledRequest):
     """Everything the champion's request page shows."""
 
     item: LoadedRequest
@@ -79,14 +79,6 @@ class Board:
     conflicts: list[tuple[VolunteerClientConflict, str]] = field(default_factory=list)
     timeline: list[tuple[RequestEvent, str | None]] = field(default_factory=list)
     volunteer: tuple[int, str, str] | None = None  # (id, name, status) once accepted
-
-    @property
-    def client(self) -> str:
-        return client_label(self.item)
-
-    @property
-    def wishes(self) -> list[str]:
-        return wish_words(self.item)
 
     @property
     def can_offer(self) -> bool:
@@ -198,6 +190,14 @@ def offer_row(offer_id: int, actor: User) -> tuple[OfferRow, LoadedRequest]:
     if row is None:
         raise NotFound("No such offer")
     return OfferRow(*row), get_loaded_request(row[0].request_id)
+
+
+def phone_offer_row(offer_id: int, actor: User) -> tuple[OfferRow, LoadedRequest]:
+    """An offer to a phone-only volunteer, whose answer the champion records for them."""
+    row, item = offer_row(offer_id, actor)
+    if not row.phone_only:
+        raise NotFound("No such offer")
+    return row, item
 
 
 def booked_volunteer(item: LoadedRequest) -> tuple[int, str, str] | None:

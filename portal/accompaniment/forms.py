@@ -1,13 +1,29 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
+from flask import request
 from wtforms import BooleanField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..clients.forms import Radios, Select
 from ..forms import Form, VersionField, WholeNumberField, choices
 from .models import DEFAULT_MEETING_POINT, DEFAULT_MINUTES_BEFORE, PEER_GENDERS
+
+if TYPE_CHECKING:
+    from .board import Board
+    from .request_pages import RequestFormPage, RequestPage
+
+
+def _limit(most: int) -> Length:
+    return Length(max=most, message=f"Write {most} characters or fewer")
+
+
+def _words(label: str, most: int, required: str | None = None, **kwargs: Any) -> TextAreaField:
+    """A free-text box of at most `most` characters; `required` is the message when it is empty."""
+    need = DataRequired(required) if required else Optional()
+    return TextAreaField(label, validators=[need, _limit(most)], **kwargs)
 
 
 class MeetingDate(Select):
@@ -29,10 +45,7 @@ class RequestForm(Form):
     meeting_point = StringField(
         "Where the peer will meet the client",
         default=DEFAULT_MEETING_POINT,
-        validators=[
-            DataRequired("Say where the peer will meet the client"),
-            Length(max=200, message="Write 200 characters or fewer"),
-        ],
+        validators=[DataRequired("Say where the peer will meet the client"), _limit(200)],
         description="Somewhere public and easy to find.",
     )
     minutes_before = WholeNumberField(
@@ -52,43 +65,82 @@ class RequestForm(Form):
     )
     language = StringField(
         "Language the peer should speak (optional)",
-        validators=[Optional(), Length(max=60, message="Write 60 characters or fewer")],
+        validators=[Optional(), _limit(60)],
         description="Leave blank for English.",
     )
     fellowship_experience = BooleanField("The peer should know this fellowship")
-    note_for_champion = TextAreaField(
+    note_for_champion = _words(
         "Note for the recovery champion (optional)",
-        validators=[Optional(), Length(max=1000, message="Write 1000 characters or fewer")],
+        1000,
         description="Anything that helps pair the client well. Volunteers never see this.",
     )
-    note_for_volunteer = TextAreaField(
+    note_for_volunteer = _words(
         "Note for the volunteer (optional)",
-        validators=[Optional(), Length(max=500, message="Write 500 characters or fewer")],
+        500,
         description=(
             "Shown only to the volunteer who accepts, for example how to recognise the client."
         ),
     )
 
+    def chosen_session(self) -> int | None:
+        """The session posted back, else the one the client's page linked with (?session=)."""
+        if self.session.data is not None:
+            return self.session.data
+        return request.args.get("session", type=int)
 
-class CancelForm(Form):
-    reason = TextAreaField(
-        "Why is the request being cancelled?",
-        validators=[
-            DataRequired("Say why the request is being cancelled"),
-            Length(max=300, message="Write 300 characters or fewer"),
-        ],
-    )
+    def fit(self, page: RequestFormPage) -> None:
+        """Offer the meeting's dates; on a GET, start from the day the client committed to."""
+        self.meeting_date.choices = page.dates
+        if request.method != "GET":
+            return
+        self.session.data = page.session.id
+        if any(value == page.committed_day for value, _ in page.dates):
+            self.meeting_date.data = page.committed_day
+        self.fellowship_experience.data = True
+
+    def details(self, page: RequestFormPage) -> dict[str, Any]:
+        """The request as `raise_request` takes it, for the commitment the page shows."""
+        return {
+            "session": page.session,
+            "now": page.now,
+            "meeting_date": self.meeting_date.day,
+            "meeting_point": self.meeting_point.data,
+            "minutes_before": self.minutes_before.data,
+            "peer_gender": self.peer_gender.data,
+            "language": self.language.data,
+            "fellowship_experience": self.fellowship_experience.data,
+            "note_for_champion": self.note_for_champion.data,
+            "note_for_volunteer": self.note_for_volunteer.data,
+        }
+
+
+class _RequestChange(Form):
+    """A change to a request the page showed, sent back with its version."""
+
     version = VersionField(required=True)
 
+    @classmethod
+    def for_request(cls, page: RequestPage) -> Any:
+        """The form as posted, or on a GET carrying the version of the request it shows."""
+        return cls(data={"version": page.item.version})
 
-class DateForm(Form):
+
+class CancelForm(_RequestChange):
+    reason = _words(
+        "Why is the request being cancelled?", 300, "Say why the request is being cancelled"
+    )
+
+
+class DateForm(_RequestChange):
     meeting_date = MeetingDate(
         "New date", choices=[], validators=[DataRequired("Choose the new date")]
     )
-    version = VersionField(required=True)
 
-
-# --- offers and coordination ---------------------------------------------------------------------
+    @classmethod
+    def for_request(cls, page: RequestPage) -> Any:
+        form = super().for_request(page)
+        form.meeting_date.choices = page.dates
+        return form
 
 
 class OfferForm(Form):
@@ -107,11 +159,18 @@ class OfferTopForm(Form):
         ),
     )
 
+    @classmethod
+    def for_board(cls, board: Board) -> OfferTopForm:
+        """Ask the top 2, 3… of the volunteers not asked yet."""
+        form = cls()
+        form.count.choices = [(str(n), f"Top {n}") for n in board.top_choices]
+        return form
+
 
 class DeclineForm(Form):
-    reason = TextAreaField(
+    reason = _words(
         "Why not? (optional)",
-        validators=[Optional(), Length(max=300, message="Write 300 characters or fewer")],
+        300,
         description="It helps the recovery champion ask the right person next time.",
     )
 
@@ -127,16 +186,19 @@ class AnswerForm(Form):
         choices=choices(ANSWERS),
         validators=[InputRequired("Choose what they said")],
     )
-    reason = TextAreaField(
-        "If no, why not? (optional)",
-        validators=[Optional(), Length(max=300, message="Write 300 characters or fewer")],
-    )
+    reason = _words("If no, why not? (optional)", 300)
+
+    def recorded(self, name: str) -> str:
+        """What the champion is told once the answer is saved."""
+        if self.answer.data == "accept":
+            return f"{name}'s yes is recorded: the escort is booked."
+        return f"{name}'s no is recorded."
 
 
 class WithdrawForm(Form):
-    reason = TextAreaField(
+    reason = _words(
         "Why are you withdrawing it? (optional)",
-        validators=[Optional(), Length(max=300, message="Write 300 characters or fewer")],
+        300,
         description=(
             "The volunteer is told the offer is no longer needed; this reason is for the record."
         ),
@@ -144,13 +206,7 @@ class WithdrawForm(Form):
 
 
 class ReleaseForm(Form):
-    reason = TextAreaField(
-        "Why can they no longer go?",
-        validators=[
-            DataRequired("Say why they can no longer go"),
-            Length(max=300, message="Write 300 characters or fewer"),
-        ],
-    )
+    reason = _words("Why can they no longer go?", 300, "Say why they can no longer go")
 
 
 class ConflictForm(Form):
@@ -159,8 +215,8 @@ class ConflictForm(Form):
         "Choose a volunteer from the list",
         validators=[InputRequired("Choose a volunteer from the list"), NumberRange(1, 2**31)],
     )
-    note = TextAreaField(
+    note = _words(
         "Note (optional)",
-        validators=[Optional(), Length(max=300, message="Write 300 characters or fewer")],
+        300,
         description="Only recovery champions see this. Keep it short and factual.",
     )

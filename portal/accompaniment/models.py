@@ -52,6 +52,12 @@ def _in(column: str, values: object) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def _unique_where(name: str, *columns: str, where: str) -> Index:
+    """A unique index over the rows where `where` holds (partial, on SQLite and PostgreSQL)."""
+    condition = text(where)
+    return Index(name, *columns, unique=True, sqlite_where=condition, postgresql_where=condition)
+
+
 class AccompanimentRequest(db.Model):
     """A keyworker's request for a peer to go with a client to one dated meeting."""
 
@@ -102,13 +108,7 @@ class AccompanimentRequest(db.Model):
         CheckConstraint("outcome IS NULL OR " + _in("outcome", OUTCOMES), name="outcome_kind"),
         CheckConstraint(_in("peer_gender", PEER_GENDERS), name="peer_gender_kind"),
         CheckConstraint("minutes_before BETWEEN 0 AND 120", name="minutes_before_range"),
-        Index(
-            "uq_accompaniment_requests_current_client",
-            "client_id",
-            unique=True,
-            sqlite_where=text("is_current"),
-            postgresql_where=text("is_current"),
-        ),
+        _unique_where("uq_accompaniment_requests_current_client", "client_id", where="is_current"),
     )
 
     @property
@@ -201,21 +201,10 @@ class Offer(db.Model):
     __table_args__ = (
         CheckConstraint(_in("state", OFFER_STATES), name="state_kind"),
         # A request has at most one accepted offer: of two acceptances racing, one fails here.
-        Index(
-            "uq_offers_accepted_request",
-            "request_id",
-            unique=True,
-            sqlite_where=text("state = 'accepted'"),
-            postgresql_where=text("state = 'accepted'"),
-        ),
+        _unique_where("uq_offers_accepted_request", "request_id", where="state = 'accepted'"),
         # One pending offer per volunteer per request.
-        Index(
-            "uq_offers_pending_volunteer",
-            "request_id",
-            "volunteer_id",
-            unique=True,
-            sqlite_where=text("state = 'pending'"),
-            postgresql_where=text("state = 'pending'"),
+        _unique_where(
+            "uq_offers_pending_volunteer", "request_id", "volunteer_id", where="state = 'pending'"
         ),
         Index("ix_offers_state_expires_at", "state", "expires_at"),
         # Matching reads a volunteer's declines and releases by volunteer and state (0010).

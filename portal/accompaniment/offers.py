@@ -38,7 +38,7 @@ from ._common import (
     get_offer_for_volunteer,
     is_champion,
 )
-from .answers import EXPIRED, NO_LONGER, TAKEN, accept_offer, decline_offer
+from .answers import EXPIRED, NO_LONGER, TAKEN, accept_offer, decline_offer, record_phone_answer
 from .conflicts import record_conflict, remove_conflict
 from .facts import load_requests, load_volunteer_facts, matching_rules
 from .models import AccompanimentRequest, Offer
@@ -74,6 +74,7 @@ __all__ = [
     "offer_to_one",
     "offer_to_top",
     "record_conflict",
+    "record_phone_answer",
     "release_escort",
     "remove_conflict",
     "withdraw_offer",

@@ -18,7 +18,7 @@ from ..matching import Reason, Score, VolunteerPool, assign_batch, greedy_assign
 from ..volunteers.models import Volunteer
 from .models import AccompanimentRequest, Offer, RequestEvent, VolunteerClientConflict
 from .offers import OfferChecker, _create_offers, _lock_requests, _require_champion
-from .request_labels import client_label
+from .request_labels import LabelledRequest
 from .request_loading import LoadedRequest, load_requests, matching_rules
 from .volunteer_loading import gc_paused, load_volunteer_facts
 
@@ -26,16 +26,12 @@ PROPOSAL_DAYS = 7
 
 
 @dataclass(frozen=True)
-class ProposalRow:
+class ProposalRow(LabelledRequest):
     item: LoadedRequest
     volunteer_id: int
     name: str
     phone_only: bool
     score: Score
-
-    @property
-    def client(self) -> str:
-        return client_label(self.item)
 
     @property
     def key(self) -> str:
@@ -249,6 +245,12 @@ def parse_pairs(values: list[str]) -> list[tuple[int, int]]:
 class SendResult:
     sent: int
     skipped: list[str]
+
+    def messages(self) -> list[tuple[str, str]]:
+        """What to tell the champion, as (text, flash category): how many went, and the first
+        20 pairs not sent with why."""
+        sent = f"{self.sent} {'offer' if self.sent == 1 else 'offers'} sent."
+        return [(sent, "success"), *((f"Not sent: {line}", "error") for line in self.skipped[:20])]
 
 
 def send_proposed_offers(

@@ -16,9 +16,9 @@ from ..matching import is_eligible
 from ..meetings.models import Fellowship, Meeting
 from ..web import Page, paginate
 from .facts import candidate_ids_for_many
-from .models import AccompanimentRequest, Offer
+from .models import STATES, AccompanimentRequest, Offer
 from .offers import _require_champion, expire_offers_if_due
-from .request_labels import URGENT_WITHIN, client_label, wish_words
+from .request_labels import URGENT_WITHIN, LabelledRequest
 from .request_loading import LoadedRequest, loaded_from, matching_rules, requests_statement
 from .volunteer_loading import load_volunteer_facts
 
@@ -32,22 +32,23 @@ class QueueFilters:
     area: str = ""
     state: str = "live"
 
+    @classmethod
+    def from_query(cls, fellowship_id: int | None, area: str, state: str) -> QueueFilters:
+        """The filters as asked for in the address; an id or state that cannot be is ignored."""
+        return cls(
+            fellowship_id=fellowship_id if fellowship_id and 0 < fellowship_id < 10**9 else None,
+            area=area,
+            state=state if state in QUEUE_STATES else "live",
+        )
+
 
 @dataclass(frozen=True)
-class QueueRow:
+class QueueRow(LabelledRequest):
     item: LoadedRequest
     urgent: bool
     passed: bool
     fits: bool | None
     pending: int
-
-    @property
-    def client(self) -> str:
-        return client_label(self.item)
-
-    @property
-    def wishes(self) -> list[str]:
-        return wish_words(self.item)
 
 
 def queue_statement(filters: QueueFilters) -> Any:
@@ -115,6 +116,34 @@ def queue(filters: QueueFilters, actor: User, now: datetime | None = None) -> tu
         for item in items
     ]
     return page, rows
+
+
+@dataclass
+class QueuePage:
+    """Everything the champion's queue page shows."""
+
+    page: Page
+    rows: list[QueueRow]
+    filters: QueueFilters
+    fellowships: list[Fellowship]
+    areas: list[str]
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "page": self.page,
+            "rows": self.rows,
+            "filters": self.filters,
+            "fellowships": self.fellowships,
+            "areas": self.areas,
+            "states": QUEUE_STATES,
+            "request_states": STATES,
+        }
+
+
+def queue_page(filters: QueueFilters, actor: User) -> QueuePage:
+    """One page of the queue with the options of its filters."""
+    page, rows = queue(filters, actor)
+    return QueuePage(page, rows, filters, *queue_options())
 
 
 def queue_options() -> tuple[list[Fellowship], list[str]]:

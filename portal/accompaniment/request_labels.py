@@ -26,3 +26,17 @@ def wish_words(item: LoadedRequest) -> list[str]:
     if item.request.fellowship_experience:
         words.append(f"Knows {item.fellowship.name}")
     return words
+
+
+class LabelledRequest:
+    """For a row or page holding a loaded request as `item`: its client and wishes in words."""
+
+    item: LoadedRequest
+
+    @property
+    def client(self) -> str:
+        return client_label(self.item)
+
+    @property
+    def wishes(self) -> list[str]:
+        return wish_words(self.item)

@@ -62,9 +62,6 @@ def on_state_change(listener: StateListener) -> StateListener:
     return listener
 
 
-# --- reading --------------------------------------------------------------------------------
-
-
 def get_request_for(user: User, request_id: int) -> AccompanimentRequest:
     """A request of one of `user`'s own clients; any other is NotFound (a 404, never a 403)."""
     request = db.session.scalar(
@@ -144,9 +141,6 @@ def session_for_request(client: Client, session_id: int | None) -> FamaSession:
     return session
 
 
-# --- changing -------------------------------------------------------------------------------
-
-
 def _record_event(
     request: AccompanimentRequest,
     from_state: str | None,
@@ -166,13 +160,18 @@ def _record_event(
     )
 
 
+def _check_version(request: AccompanimentRequest, version: int | None) -> None:
+    """Refuse at once when the page was drawn from an older version than the one loaded."""
+    if version is not None and version != request.version:
+        db.session.rollback()
+        raise Conflict(CONFLICT_MESSAGE)
+
+
 def _claim(
     request: AccompanimentRequest, sources: frozenset[str], version: int | None, values: dict
 ) -> None:
     """Apply `values` only if the request is still in an allowed state at the version seen."""
-    if version is not None and version != request.version:
-        db.session.rollback()
-        raise Conflict(CONFLICT_MESSAGE)
+    _check_version(request, version)
     where = [AccompanimentRequest.state.in_(sorted(sources))]
     claim_version(request, version, CONFLICT_MESSAGE, where=where, updated_at=utcnow(), **values)
 
@@ -202,9 +201,7 @@ def change_request_state(
     """
     if to_state not in TRANSITIONS:
         raise InvalidChange("That is not a state a request can be in.")
-    if version is not None and version != request.version:
-        db.session.rollback()
-        raise Conflict(CONFLICT_MESSAGE)
+    _check_version(request, version)
     from_state = request.state
     if not allowed(from_state, to_state):
         raise InvalidChange(refusal(from_state, to_state))
@@ -261,9 +258,7 @@ def change_request_date(
 ) -> AccompanimentRequest:
     """Move the request to another date of the same meeting; it opens again for volunteers."""
     client = _check_keyworker(request.client_id, actor)
-    if version is not None and version != request.version:
-        db.session.rollback()
-        raise Conflict(CONFLICT_MESSAGE)
+    _check_version(request, version)
     from_state = request.state
     if from_state not in REDATE_FROM:
         raise InvalidChange(

@@ -29,13 +29,12 @@ from ._common import (
     _lock_request,
     _lock_requests,
     _meeting_words,
-    _path,
     _pending_ids,
     _reload,
     _reopen_if_no_offers_left,
     _require_champion,
     _tell_champions,
-    _volunteer_user,
+    _tell_volunteer,
     _withdraw,
     get_offer,
     is_champion,
@@ -158,23 +157,12 @@ def _release(
 def _tell_escort_off(
     offer_id: int, volunteer_id: int, request: AccompanimentRequest, code: str
 ) -> None:
-    from ..notify.services import notify_user
-
-    user = _volunteer_user(volunteer_id)
-    if user is None:
-        return
-    words = _meeting_words(request)
     title = {
-        "date_changed": f"The escort to {words} moved to another date: you are no longer booked",
-        "request_closed": f"The escort to {words} is cancelled",
-    }.get(code, f"You are no longer booked for {words}")
-    notify_user(
-        user,
-        "escort_cancelled",
-        title,
-        link=_path("offers.show", offer_id=offer_id),
-        dedupe_key=f"escort-off:{offer_id}",
-    )
+        "date_changed": "The escort to {} moved to another date: you are no longer booked",
+        "request_closed": "The escort to {} is cancelled",
+    }.get(code, "You are no longer booked for {}")
+    key = f"escort-off:{offer_id}"
+    _tell_volunteer(offer_id, volunteer_id, request, "escort_cancelled", title, key=key)
 
 
 def expire_offers(now: datetime | None = None) -> int:

@@ -312,3 +312,23 @@ def test_queue_and_request_page_queries_do_not_grow(app, login_as, client):
     make_attendance(paused, s.meeting)
     assert _page_queries(app, client, "/requests/queue") == small_queue
     assert _page_queries(app, client, f"/requests/{s.request.id}/coordinate") == small_page
+
+
+def test_recording_a_phone_only_contacts_no(app, login_as, browser, client):
+    s = _champion_scene(login_as, n=0)
+    contact = make_vetted_volunteer(
+        None, phone_only=True, phone="07700 900333", preferred_name="Di"
+    )
+    make_attendance(contact, s.meeting)
+    with app.app_context():
+        offer_id = offers.make_offers(s.request.id, [contact.id], fresh(s.champion))[0].id
+    url = f"/requests/offers/{offer_id}/answer"
+    long = browser.post(url, {"answer": "decline", "reason": "x" * 301})
+    assert long.status_code == 200 and "300 characters or fewer" in _html(long)
+    no = browser.post(url, {"answer": "decline", "reason": "Away that week"})
+    assert no.status_code == 303
+    assert "Di&#39;s no is recorded." in _html(client.get(no.location))
+    # Answered now, so the page sends the champion back to the request.
+    assert browser.post(url, {"answer": "accept"}).status_code == 303
+    with app.app_context():
+        assert db.session.get(Offer, offer_id).state == "declined"

@@ -185,3 +185,35 @@ def test_no_commitment_means_no_request_form(login_as, client):
     made = make_client(keyworker)
     response = client.get(f"/requests/for/{made.id}/new", follow_redirects=True)
     assert "Record the meeting the client commits to" in _html(response)
+
+
+def test_asking_for_a_peer_starts_from_the_commitment_and_raises_the_request(
+    app, login_as, browser, client
+):
+    keyworker = login_as("keyworker")
+    made, session_id, day = _committed_client(app, keyworker)
+    url = f"/requests/for/{made.id}/new?session={session_id}"
+    form = client.get(url)
+    assert form.status_code == 200 and f'<option selected value="{day}">' in _html(form)
+    data = {
+        "session": str(session_id),
+        "meeting_date": day,
+        "meeting_point": "By the clock",
+        "minutes_before": "20",
+        "peer_gender": "any",
+        "note_for_volunteer": "Blue scarf",
+    }
+    response = browser.post(f"/requests/for/{made.id}/new", data)
+    assert response.status_code == 303
+    page = _html(client.get(response.location))
+    assert "Your request for a peer is sent" in page and "Blue scarf" in page
+    with app.app_context():
+        raised = db.session.scalars(
+            select(AccompanimentRequest).where(AccompanimentRequest.state == "open")
+        ).one()
+        assert response.location.endswith(f"/requests/{raised.id}")
+        assert (raised.meeting_point, raised.minutes_before) == ("By the clock", 20)
+    # A second request while this one is live is refused on the form, the answers kept.
+    again = browser.post(f"/requests/for/{made.id}/new", {**data, "meeting_point": "Gate B"})
+    assert again.status_code == 200
+    assert "already has a request in progress" in _html(again) and "Gate B" in _html(again)
