@@ -1,11 +1,13 @@
+from flask import request
 from wtforms import (
     StringField,
     SubmitField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..auth.models import ROLES
-from ..forms import CheckboxGroup, Form, VersionField, choices, email_field
+from ..forms import CheckboxGroup, Form, VersionField, WholeNumberField, choices, email_field
+from ..settings import SETTINGS, all_settings
 
 
 class RoleChoices(CheckboxGroup):
@@ -48,11 +50,6 @@ class VersionedActionForm(Form):
 
 def settings_form_class() -> type[Form]:
     """A form with one field per service setting, built from the settings registry."""
-    from wtforms.validators import NumberRange
-
-    from ..forms import WholeNumberField
-    from ..settings import SETTINGS
-
     fields: dict[str, object] = {}
     for name, spec in SETTINGS.items():
         if spec.kind == "int":
@@ -68,30 +65,29 @@ def settings_form_class() -> type[Form]:
                     ),
                 ],
             )
-        elif spec.kind == "time":
-            fields[name] = StringField(
-                spec.label,
-                description=spec.hint,
-                validators=[
-                    Length(
-                        max=spec.max_length,
-                        message=f"{spec.label}: enter a time on the 24-hour clock, like 08:00",
-                    )
-                ],
-            )
+            continue
+        if spec.kind == "time":
+            message = f"{spec.label}: enter a time on the 24-hour clock, like 08:00"
         else:
-            fields[name] = StringField(
-                spec.label,
-                description=spec.hint,
-                validators=[
-                    Length(
-                        max=spec.max_length,
-                        message=f"{spec.label}: enter {spec.max_length} characters or fewer",
-                    )
-                ],
-            )
+            message = f"{spec.label}: enter {spec.max_length} characters or fewer"
+        fields[name] = StringField(
+            spec.label,
+            description=spec.hint,
+            validators=[Length(max=spec.max_length, message=message)],
+        )
     fields["submit"] = SubmitField("Save settings")
     return type("SettingsForm", (Form,), fields)
+
+
+def settings_form() -> Form:
+    """The settings form: the saved values on a GET, what was sent on a POST."""
+    form_class = settings_form_class()
+    return form_class(data=all_settings()) if request.method == "GET" else form_class()
+
+
+def setting_values(form: Form) -> dict[str, object]:
+    """Each setting's value as the form holds it, for `save_settings`."""
+    return {name: form[name].data for name in all_settings()}
 
 
 class AuditSearchForm(Form):

@@ -1,11 +1,14 @@
+from collections.abc import Callable
+
 from flask import flash, request, url_for
 
 from ..auth import services as accounts
-from ..auth.models import ROLES
+from ..auth.models import ROLES, User
 from ..errors import Conflict, InvalidChange
+from ..settings import SETTINGS, save_settings
 from ..web import me, paginate, query_text, redirect_303, render, role_required, show_error
 from . import bp
-from .forms import InviteForm, RolesForm, VersionedActionForm
+from .forms import InviteForm, RolesForm, VersionedActionForm, setting_values, settings_form
 
 STATUSES = {"active": "Active", "invited": "Invited", "deactivated": "Deactivated"}
 
@@ -87,7 +90,7 @@ def change_roles(user_id: int):
     return redirect_303(url_for("admin.account", user_id=user.id))
 
 
-def _confirmed_action(user_id: int, template: str, action, done: str):
+def _confirmed_action(user_id: int, action: Callable[[User, int | None], object], done: str):
     """GET shows a confirmation page; POST carries the change out."""
     user = accounts.get_user(user_id)
     form = VersionedActionForm(data={"version": user.version})
@@ -103,68 +106,46 @@ def _confirmed_action(user_id: int, template: str, action, done: str):
             else:
                 flash(done.format(email=user.email), "success")
             return redirect_303(url_for("admin.account", user_id=user.id))
-    return render(template, user=user, form=form)
+    return render("admin/confirm_deactivate.html", user=user, form=form)
+
+
+def _set_active(active: bool) -> Callable[[User, int | None], object]:
+    return lambda user, version: accounts.set_active(user, active, me(), version)
 
 
 @bp.route("/accounts/<int:user_id>/deactivate", methods=["GET", "POST"])
 @role_required("admin")
 def deactivate(user_id: int):
-    actor = me()
-    return _confirmed_action(
-        user_id,
-        "admin/confirm_deactivate.html",
-        lambda user, version: accounts.set_active(user, False, actor, version),
-        "{email} is deactivated and signed out everywhere.",
-    )
+    done = "{email} is deactivated and signed out everywhere."
+    return _confirmed_action(user_id, _set_active(False), done)
 
 
 @bp.route("/accounts/<int:user_id>/reactivate", methods=["POST"])
 @role_required("admin")
 def reactivate(user_id: int):
-    actor = me()
-    return _confirmed_action(
-        user_id,
-        "admin/confirm_deactivate.html",
-        lambda user, version: accounts.set_active(user, True, actor, version),
-        "{email} can sign in again.",
-    )
+    return _confirmed_action(user_id, _set_active(True), "{email} can sign in again.")
 
 
 @bp.route("/accounts/<int:user_id>/resend", methods=["POST"])
 @role_required("admin")
 def resend_invitation(user_id: int):
-    actor = me()
-    return _confirmed_action(
-        user_id,
-        "admin/confirm_deactivate.html",
-        lambda user, version: accounts.resend_invitation(user, actor),
-        "A new invitation is on its way to {email}. The old link no longer works.",
-    )
+    done = "A new invitation is on its way to {email}. The old link no longer works."
+    return _confirmed_action(user_id, lambda user, _: accounts.resend_invitation(user, me()), done)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 @role_required("admin")
 def settings():
-    from ..settings import all_settings, save_settings
-    from .forms import settings_form_class
-
-    form_class = settings_form_class()
-    form = form_class(data=all_settings()) if request.method == "GET" else form_class()
-    if request.method == "POST" and form.validate_on_submit():
+    form = settings_form()
+    if form.validate_on_submit():
         try:
-            changed = save_settings(
-                {name: getattr(form, name).data for name in all_settings()}, me().id
-            )
-        except InvalidChange as error:
+            changed = save_settings(setting_values(form), me().id)
+        except InvalidChange as error:  # by its field, with the admin's other values kept
             show_error(form, error)
         else:
-            flash(
-                f"Settings saved ({len(changed)} changed)." if changed else "Nothing changed.",
-                "success",
-            )
+            saved = f"Settings saved ({len(changed)} changed)." if changed else "Nothing changed."
+            flash(saved, "success")
             return redirect_303(url_for("admin.settings"))
-    from ..settings import SETTINGS
-
     return render("admin/settings.html", form=form, settings=SETTINGS)
 
 

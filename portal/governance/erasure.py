@@ -24,7 +24,7 @@ from ..errors import Conflict, InvalidChange
 from ..extensions import db
 from ..volunteers.models import Volunteer
 from .models import Anonymisation
-from .people import _account_email
+from .people import _account_email, get_subject, label_of
 from .records import ROOTS, Path, _predicate, _table, plan_for, roots_of, title_of
 
 
@@ -327,6 +327,30 @@ def _record(
         raise Conflict("This person's details were anonymised already.") from None
 
 
+def _overwrite(
+    kind: str,
+    subject: Client | Volunteer,
+    reason: str,
+    actor: User | None,
+    now: datetime,
+    *,
+    touch_account: bool,
+    **values: Any,
+) -> dict[str, int]:
+    """Record the anonymisation, apply every table's rule, then overwrite the person's own row
+    with `values` (and a new version); returns the rows changed per table."""
+    _record(kind, subject, reason, actor, now)
+    done = _apply_rules(kind, subject, touch_account=touch_account)
+    model = type(subject)
+    db.session.execute(
+        update(model)
+        .where(model.id == subject.id)
+        .values(**values, version=model.version + 1, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return done
+
+
 def anonymised_on(kind: str, subject_id: int) -> Anonymisation | None:
     column = Anonymisation.client_id if kind == "client" else Anonymisation.volunteer_id
     return db.session.scalar(select(Anonymisation).where(column == subject_id))
@@ -342,28 +366,25 @@ def anonymise_client(
             "This client has a request for a peer in progress. Cancel it first, then try again."
         )
     old_reference = client.reference
-    _record("client", client, reason, actor, now)
-    done = _apply_rules("client", client, touch_account=False)
-    db.session.execute(
-        update(Client)
-        .where(Client.id == client.id)
-        .values(
-            reference=f"ANON-{client.id}",
-            first_name="Anonymised",
-            gender="not_said",
-            pronouns=None,
-            languages=None,
-            access_needs=None,
-            literacy_support=False,
-            consent_first_name=False,
-            consent_phone=False,
-            phone=None,
-            status="closed",
-            closed_at=client.closed_at if client.status == "closed" and client.closed_at else now,
-            version=Client.version + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    done = _overwrite(
+        "client",
+        client,
+        reason,
+        actor,
+        now,
+        touch_account=False,
+        reference=f"ANON-{client.id}",
+        first_name="Anonymised",
+        gender="not_said",
+        pronouns=None,
+        languages=None,
+        access_needs=None,
+        literacy_support=False,
+        consent_first_name=False,
+        consent_phone=False,
+        phone=None,
+        status="closed",
+        closed_at=client.closed_at if client.status == "closed" and client.closed_at else now,
     )
     audit(
         "client_anonymised",
@@ -393,33 +414,30 @@ def anonymise_volunteer(
                 "This volunteer has an escort coming up. Find someone else for it first."
             )
     only_volunteer = _account_is_only_volunteer(volunteer)
-    _record("volunteer", volunteer, reason, actor, now)
-    done = _apply_rules("volunteer", volunteer, touch_account=only_volunteer)
-    db.session.execute(
-        update(Volunteer)
-        .where(Volunteer.id == volunteer.id)
-        .values(
-            preferred_name="Anonymised",
-            pronouns=None,
-            gender=None,
-            home_area=None,
-            travel_modes="",
-            phone=None,
-            share_phone=False,
-            status="withdrawn",
-            status_changed_at=(
-                volunteer.status_changed_at
-                if volunteer.status == "withdrawn" and volunteer.status_changed_at
-                else now
-            ),
-            status_reason=None,
-            recovery_date=None,
-            conflict_notes=None,
-            calendar_token_hash=None,
-            version=Volunteer.version + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    done = _overwrite(
+        "volunteer",
+        volunteer,
+        reason,
+        actor,
+        now,
+        touch_account=only_volunteer,
+        preferred_name="Anonymised",
+        pronouns=None,
+        gender=None,
+        home_area=None,
+        travel_modes="",
+        phone=None,
+        share_phone=False,
+        status="withdrawn",
+        status_changed_at=(
+            volunteer.status_changed_at
+            if volunteer.status == "withdrawn" and volunteer.status_changed_at
+            else now
+        ),
+        status_reason=None,
+        recovery_date=None,
+        conflict_notes=None,
+        calendar_token_hash=None,
     )
     if only_volunteer:
         outbox = _table("outbox_messages")
@@ -463,3 +481,31 @@ def erase_subject(
     if kind == "client":
         return anonymise_client(subject, "erasure", actor)
     return anonymise_volunteer(subject, "erasure", actor)
+
+
+@dataclass
+class ErasurePage:
+    """What the erase page shows about one person, read as the page is drawn."""
+
+    kind: str
+    subject: Client | Volunteer
+    anonymised: Anonymisation | None
+    label: str  # as it was before any erasure, for the message afterwards
+
+    def context(self) -> dict[str, Any]:
+        kind, subject = self.kind, self.subject
+        return {
+            "kind": kind,
+            "subject": subject,
+            "label": label_of(kind, subject),
+            "expected": subject.reference if kind == "client" else subject.preferred_name,
+            "anonymised": self.anonymised,
+            "steps": anonymisation_steps(kind, subject),
+            "must_keep": MUST_KEEP[kind],
+        }
+
+
+def erasure_page(kind: str, subject_id: int) -> ErasurePage:
+    """The person to erase (NotFound if none), and when they were anonymised, if they were."""
+    subject = get_subject(kind, subject_id)
+    return ErasurePage(kind, subject, anonymised_on(kind, subject.id), label_of(kind, subject))

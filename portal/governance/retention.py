@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import exists, func, select
 
@@ -47,6 +48,24 @@ class RetentionResult:
     @property
     def total(self) -> int:
         return len(self.clients) + len(self.volunteers)
+
+    def summary(self) -> str:
+        """What a run did, in a sentence for the admin who ran it."""
+        message = f"Anonymised {len(self.clients)} clients and {len(self.volunteers)} volunteers."
+        if self.skipped:
+            message += f" {len(self.skipped)} could not be done yet: see the list."
+        return message
+
+
+def retention_page() -> dict[str, Any]:
+    """The retention page: who is due now, and the periods the service set."""
+    clients, volunteers = due_for_retention()
+    return {
+        "clients": clients,
+        "volunteers": volunteers,
+        "client_months": get_setting("client_retention_months"),
+        "volunteer_months": get_setting("volunteer_retention_months"),
+    }
 
 
 def due_for_retention(now: datetime | None = None) -> tuple[list[Due], list[Due]]:

@@ -8,16 +8,16 @@ from typing import Any
 from flask import Response, flash, request, url_for
 
 from ..errors import Conflict, InvalidChange
-from ..settings import get_setting
 from ..web import me, redirect_303, render, role_required, show_error
 from . import bp
-from .erasure import MUST_KEEP, anonymisation_steps, anonymised_on, erase_subject
+from .erasure import anonymised_on, erase_subject, erasure_page
 from .export import export_json, export_subject
 from .forms import EraseForm, PersonSearchForm, RetentionRunForm
-from .people import find_people, get_subject, label_of
-from .retention import due_for_retention, run_retention
+from .people import find_people, get_subject
+from .retention import due_for_retention, retention_page, run_retention
 
 SUBJECT = "/data-protection/<any(client, volunteer):kind>/<int:subject_id>"
+ERASED = "{label}: personal details erased. The records that must stay were kept."
 
 
 def show_value(value: Any) -> str:
@@ -55,23 +55,9 @@ def data_protection():
 def retention():
     form = RetentionRunForm()
     if form.validate_on_submit():
-        result = run_retention(actor=me())
-        message = (
-            f"Anonymised {len(result.clients)} clients and {len(result.volunteers)} volunteers."
-        )
-        if result.skipped:
-            message += f" {len(result.skipped)} could not be done yet: see the list."
-        flash(message, "success")
+        flash(run_retention(actor=me()).summary(), "success")
         return redirect_303(url_for("governance.retention"))
-    clients, volunteers = due_for_retention()
-    return render(
-        "governance/retention.html",
-        form=form,
-        clients=clients,
-        volunteers=volunteers,
-        client_months=get_setting("client_retention_months"),
-        volunteer_months=get_setting("volunteer_retention_months"),
-    )
+    return render("governance/retention.html", form=form, **retention_page())
 
 
 @bp.route(SUBJECT)
@@ -104,33 +90,17 @@ def subject_access_json(kind: str, subject_id: int):
 @bp.route(SUBJECT + "/erase", methods=["GET", "POST"])
 @role_required("admin")
 def erase(kind: str, subject_id: int):
-    subject = get_subject(kind, subject_id)
-    done = anonymised_on(kind, subject.id)
+    page = erasure_page(kind, subject_id)
     form = EraseForm()
-    status = 200
-    if done is None and form.validate_on_submit():
-        label = label_of(kind, subject)
+    if page.anonymised is None and form.validate_on_submit():
         try:
-            erase_subject(kind, subject, me(), form.confirmation.data)
+            erase_subject(kind, page.subject, me(), form.confirmation.data)
         except InvalidChange as error:
             show_error(form, error)
         except Conflict as error:  # the erase page again, the typed confirmation kept, and a 409
             flash(error.message, "error")
-            status = 409
+            return render("governance/erase.html", form=form, **page.context()), 409
         else:
-            flash(
-                f"{label}: personal details erased. The records that must stay were kept.",
-                "success",
-            )
+            flash(ERASED.format(label=page.label), "success")
             return redirect_303(url_for("governance.data_protection"))
-    return render(
-        "governance/erase.html",
-        form=form,
-        kind=kind,
-        subject=subject,
-        label=label_of(kind, subject),
-        expected=subject.reference if kind == "client" else subject.preferred_name,
-        anonymised=done,
-        steps=anonymisation_steps(kind, subject),
-        must_keep=MUST_KEEP[kind],
-    ), status
+    return render("governance/erase.html", form=form, **page.context())

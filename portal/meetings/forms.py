@@ -108,6 +108,17 @@ class MeetingForm(Form):
     notes = _area("Notes", 4000)
     version = VersionField()
 
+    @classmethod
+    def from_meeting(cls, meeting: Any) -> MeetingForm:
+        """The form showing a saved meeting (a GET): its times, coordinates and ticked codes."""
+        form = cls(obj=meeting, formdata=None)
+        form.start_time.data = meeting.start_time.strftime("%H:%M")
+        form.end_time.data = meeting.end_time.strftime("%H:%M")
+        form.latitude.data = "" if meeting.latitude is None else f"{meeting.latitude:g}"
+        form.longitude.data = "" if meeting.longitude is None else f"{meeting.longitude:g}"
+        form.set_codes(meeting.codes)
+        return form
+
     def set_codes(self, codes: list[str]) -> None:
         """Tick the boxes for a meeting's codes (when showing the form, not on a post)."""
         present = set(codes)

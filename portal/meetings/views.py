@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from flask import Response, abort, current_app, flash, request, stream_with_context, url_for
 from flask_login import current_user
@@ -25,7 +27,7 @@ from ..web import (
 from . import bp, services
 from .forms import ButtonForm, ConfirmForm, FellowshipForm, ImportForm, MeetingForm
 from .meeting_types import FEATURES, LANGUAGES
-from .models import FELLOWSHIP_KINDS, WEEKDAYS, Meeting
+from .models import FELLOWSHIP_KINDS, WEEKDAYS, Meeting, MeetingImport
 
 CHAMPIONS = ("champion", "admin")
 PRINT_LIMIT = 12  # what fits on one printed page
@@ -52,9 +54,6 @@ def _search_context(filters: services.MeetingFilters) -> dict:
         "may_change": _may_change(),
         **services.search_choices(),
     }
-
-
-# --- finding meetings ----------------------------------------------------------------------
 
 
 @bp.route("/meetings")
@@ -139,11 +138,17 @@ def calendar(meeting_id: int):
     )
 
 
-# --- champions keep the list true ----------------------------------------------------------
+def _meeting_form_page(form: MeetingForm, meeting: Meeting | None, conflict: str | None = None):
+    status = 200 if conflict is None else 409
+    return render("meetings/edit.html", form=form, meeting=meeting, conflict=conflict), status
 
 
-def _meeting_form_page(form: MeetingForm, meeting: Meeting | None, status: int = 200, **extra):
-    return render("meetings/edit.html", form=form, meeting=meeting, conflict=None, **extra), status
+def _meeting_form(meeting: Meeting | None = None) -> MeetingForm:
+    """The meeting form: a saved meeting's values on a GET, what was sent on a POST."""
+    shown = meeting is not None and request.method == "GET"
+    form = MeetingForm.from_meeting(meeting) if shown else MeetingForm()
+    _fellowship_choices(form, meeting.fellowship_id if meeting is not None else None)
+    return form
 
 
 def _fellowship_choices(form, current_id: int | None = None) -> None:
@@ -156,8 +161,7 @@ def _fellowship_choices(form, current_id: int | None = None) -> None:
 @bp.route("/meetings/new", methods=["GET", "POST"])
 @role_required(*CHAMPIONS)
 def new():
-    form = MeetingForm()
-    _fellowship_choices(form)
+    form = _meeting_form()
     if form.validate_on_submit():
         try:
             meeting = services.create_meeting(form.meeting_values([]), me().id)
@@ -173,58 +177,53 @@ def new():
 @role_required(*CHAMPIONS)
 def edit(meeting_id: int):
     meeting = services.get_meeting(meeting_id)
-    if request.method == "GET":
-        form = MeetingForm(obj=meeting, formdata=None)
-        form.start_time.data = meeting.start_time.strftime("%H:%M")
-        form.end_time.data = meeting.end_time.strftime("%H:%M")
-        form.latitude.data = "" if meeting.latitude is None else f"{meeting.latitude:g}"
-        form.longitude.data = "" if meeting.longitude is None else f"{meeting.longitude:g}"
-        form.set_codes(meeting.codes)
-    else:
-        form = MeetingForm()
-    _fellowship_choices(form, meeting.fellowship_id)
+    form = _meeting_form(meeting)
     if form.validate_on_submit():
+        values = form.meeting_values(meeting.codes)
         try:
-            services.update_meeting(
-                meeting, form.meeting_values(meeting.codes), me().id, form.version.data
-            )
+            services.update_meeting(meeting, values, me().id, form.version.data)
         except InvalidChange as error:
             show_error(form, error, "name")
-        except Conflict as error:  # re-render the form with the user's input and a banner
-            return render(
-                "meetings/edit.html", form=form, meeting=meeting, conflict=error.message
-            ), 409
+        except Conflict as error:  # the form again with the user's input kept, and a banner
+            return _meeting_form_page(form, meeting, error.message)
         else:
             flash("Changes saved.", "success")
             return redirect_303(url_for("meetings.detail", meeting_id=meeting.id))
     return _meeting_form_page(form, meeting)
 
 
-def _confirmed(meeting_id: int, active: bool):
-    meeting = services.get_meeting(meeting_id)
-    form = ConfirmForm(data={"version": meeting.version})
+def _confirm_active(
+    template: str, name: str, record: Any, active: bool, change: Callable, done: str, back: str
+):
+    """GET shows the confirmation for (de)activating `record`; POST makes the change and says
+    `done` (naming the record as it is then). A conflict shows the confirmation again, with the
+    new version and a banner."""
+    form = ConfirmForm(data={"version": record.version})
     if request.method == "POST":
         form = ConfirmForm()
         if form.validate_on_submit():
             try:
-                services.set_meeting_active(meeting, active, me().id, form.version.data)
-            except Conflict as error:  # the confirmation again, with the new version and a banner
-                return render(
-                    "meetings/confirm_active.html",
-                    meeting=meeting,
-                    form=ConfirmForm(data={"version": meeting.version}),
-                    active=active,
-                    conflict=error.message,
-                ), 409
-            flash(
-                f"{meeting.name} is back in the directory."
-                if active
-                else f"{meeting.name} is deactivated. It no longer shows in searches.",
-                "success",
-            )
-            return redirect_303(url_for("meetings.detail", meeting_id=meeting.id))
-    return render(
-        "meetings/confirm_active.html", meeting=meeting, form=form, active=active, conflict=None
+                change(record, active, me().id, form.version.data)
+            except Conflict as error:
+                again = ConfirmForm(data={"version": record.version})
+                context = {name: record, "form": again, "active": active}
+                return render(template, **context, conflict=error.message), 409
+            flash(done.format(name=record.name), "success")
+            return redirect_303(back)
+    return render(template, **{name: record}, form=form, active=active, conflict=None)
+
+
+def _confirmed(meeting_id: int, active: bool):
+    meeting = services.get_meeting(meeting_id)
+    done = (
+        "{name} is back in the directory."
+        if active
+        else "{name} is deactivated. It no longer shows in searches."
+    )
+    back = url_for("meetings.detail", meeting_id=meeting.id)
+    change = services.set_meeting_active
+    return _confirm_active(
+        "meetings/confirm_active.html", "meeting", meeting, active, change, done, back
     )
 
 
@@ -267,9 +266,6 @@ def needs_checking():
     )
 
 
-# --- fellowships ---------------------------------------------------------------------------
-
-
 @bp.route("/meetings/fellowships")
 @role_required(*CHAMPIONS)
 def fellowships():
@@ -290,7 +286,13 @@ def fellowship_new():
         else:
             flash(f"{fellowship.name} can now be chosen for meetings.", "success")
             return redirect_303(url_for("meetings.fellowships"))
-    return render("meetings/fellowship_edit.html", form=form, fellowship=None, conflict=None)
+    return _fellowship_page(form, None)
+
+
+def _fellowship_page(form: FellowshipForm, fellowship: Any, conflict: str | None = None):
+    status = 200 if conflict is None else 409
+    context = {"form": form, "fellowship": fellowship, "conflict": conflict}
+    return render("meetings/fellowship_edit.html", **context), status
 
 
 @bp.route("/meetings/fellowships/<int:fellowship_id>/edit", methods=["GET", "POST"])
@@ -303,48 +305,25 @@ def fellowship_edit(fellowship_id: int):
             services.update_fellowship(fellowship, form.data, me().id, form.version.data)
         except InvalidChange as error:
             show_error(form, error, "code")
-        except Conflict as error:  # re-render the form with the user's input and a banner
-            return render(
-                "meetings/fellowship_edit.html",
-                form=form,
-                fellowship=fellowship,
-                conflict=error.message,
-            ), 409
+        except Conflict as error:  # the form again with the user's input kept, and a banner
+            return _fellowship_page(form, fellowship, error.message)
         else:
             flash("Changes saved.", "success")
             return redirect_303(url_for("meetings.fellowships"))
-    return render("meetings/fellowship_edit.html", form=form, fellowship=fellowship, conflict=None)
+    return _fellowship_page(form, fellowship)
 
 
 def _fellowship_confirmed(fellowship_id: int, active: bool):
     fellowship = services.get_fellowship(fellowship_id)
-    form = ConfirmForm(data={"version": fellowship.version})
-    if request.method == "POST":
-        form = ConfirmForm()
-        if form.validate_on_submit():
-            try:
-                services.set_fellowship_active(fellowship, active, me().id, form.version.data)
-            except Conflict as error:  # the confirmation again, with the new version and a banner
-                return render(
-                    "meetings/fellowship_confirm.html",
-                    fellowship=fellowship,
-                    form=ConfirmForm(data={"version": fellowship.version}),
-                    active=active,
-                    conflict=error.message,
-                ), 409
-            flash(
-                f"{fellowship.name} can be chosen for meetings again."
-                if active
-                else f"{fellowship.name} is deactivated. Its meetings stay in the directory.",
-                "success",
-            )
-            return redirect_303(url_for("meetings.fellowships"))
-    return render(
-        "meetings/fellowship_confirm.html",
-        fellowship=fellowship,
-        form=form,
-        active=active,
-        conflict=None,
+    done = (
+        "{name} can be chosen for meetings again."
+        if active
+        else "{name} is deactivated. Its meetings stay in the directory."
+    )
+    back = url_for("meetings.fellowships")
+    change = services.set_fellowship_active
+    return _confirm_active(
+        "meetings/fellowship_confirm.html", "fellowship", fellowship, active, change, done, back
     )
 
 
@@ -358,9 +337,6 @@ def fellowship_deactivate(fellowship_id: int):
 @role_required(*CHAMPIONS)
 def fellowship_reactivate(fellowship_id: int):
     return _fellowship_confirmed(fellowship_id, True)
-
-
-# --- importing a Meeting Guide feed --------------------------------------------------------
 
 
 def _import_limit_text() -> str:
@@ -403,28 +379,36 @@ def _too_large(error: RequestEntityTooLarge):
     return _import_page(form, status=413)
 
 
-@bp.route("/meetings/import", methods=["GET", "POST"])
-@role_required(*CHAMPIONS)
-def import_upload():
+def _import_form() -> ImportForm:
+    """The upload form; on a GET AA is chosen, the fellowship whose feeds are most common."""
     form = ImportForm()
     if request.method == "GET":
         fellowship = services.fellowship_by_code("AA")
         form.fellowship_id.data = fellowship.id if fellowship else None
     _fellowship_choices(form)
+    return form
+
+
+def _preview_upload(form: ImportForm) -> MeetingImport:
+    """A preview of the uploaded feed, read no further than the import limit allows."""
+    limit = current_app.config["MEETING_IMPORT_MAX_BYTES"]
+    payload = form.feed.data.stream.read(limit + 1)
+    if len(payload) > limit:
+        message = f"The file is larger than {_import_limit_text()}. Import a smaller feed."
+        raise InvalidChange(message, field="feed")
+    fellowship = services.get_fellowship(form.fellowship_id.data)
+    filename = form.feed.data.filename
+    return services.preview_import(payload, form.source.data, fellowship, me().id, filename)
+
+
+@bp.route("/meetings/import", methods=["GET", "POST"])
+@role_required(*CHAMPIONS)
+def import_upload():
+    form = _import_form()
     if form.validate_on_submit():
-        limit = current_app.config["MEETING_IMPORT_MAX_BYTES"]
-        payload = form.feed.data.stream.read(limit + 1)
-        if len(payload) > limit:
-            form.feed.errors.append(
-                f"The file is larger than {_import_limit_text()}. Import a smaller feed."
-            )
-            return _import_page(form)
-        fellowship = services.get_fellowship(form.fellowship_id.data)
         try:
-            run = services.preview_import(
-                payload, form.source.data, fellowship, me().id, form.feed.data.filename
-            )
-        except InvalidChange as error:
+            run = _preview_upload(form)
+        except InvalidChange as error:  # by the file, with the other answers kept
             show_error(form, error, "feed")
         else:
             return redirect_303(url_for("meetings.import_preview", import_id=run.id))
@@ -452,26 +436,27 @@ def import_confirm(import_id: str):
         abort(400)
     try:
         applied = services.confirm_import(run, me().id)
-    except InvalidChange as error:
+    except (InvalidChange, Conflict) as error:  # on the preview, whose figures say what changed
         flash(error.message, "error")
-        return redirect_303(url_for("meetings.import_preview", import_id=run.id))
-    except Conflict as error:
-        flash(error.message, "error")
-        return redirect_303(url_for("meetings.import_preview", import_id=run.id))
+    else:
+        _flash_import_result(run, applied)
+    return redirect_303(url_for("meetings.import_preview", import_id=run.id))
+
+
+def _flash_import_result(run: MeetingImport, applied: bool) -> None:
     if not applied:
         flash(
             "The directory changed since this preview was made. Check the new figures, "
             "then confirm again.",
             "error",
         )
-        return redirect_303(url_for("meetings.import_preview", import_id=run.id))
+        return
     counts = services.import_summary(run)["counts"]
     flash(
         f"Import done: {counts['created']} added, {counts['updated']} updated, "
         f"{counts['deactivated']} deactivated, {counts['unchanged']} unchanged.",
         "success",
     )
-    return redirect_303(url_for("meetings.import_preview", import_id=run.id))
 
 
 @bp.route("/meetings/import/<import_id>/discard", methods=["POST"])

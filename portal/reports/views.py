@@ -6,9 +6,9 @@ from flask import Response, abort, request
 
 from ..web import render, role_required
 from . import bp
-from .charts import report_charts
 from .forms import RangeForm
-from .services import cached_report, report_table
+from .page import ReportPage, report_page
+from .services import report_table
 from .tables import table_csv
 
 
@@ -16,21 +16,9 @@ from .tables import table_csv
 @role_required("champion", "admin")
 def index():
     form = RangeForm(request.args)
-    found = (
-        cached_report(form.range, refresh=bool(request.args.get("refresh")))
-        if form.validate()
-        else None
-    )
-    report = found.report if found else None
-    charts = report_charts(report) if report else {}
-    return render(
-        "reports/index.html",
-        block="results",
-        form=form,
-        report=report,
-        charts=charts,
-        computed_at=found.computed_at if found else None,
-    )
+    refresh = bool(request.args.get("refresh"))
+    page = report_page(form.range, refresh=refresh) if form.validate() else ReportPage()
+    return render("reports/index.html", block="results", form=form, **page.context())
 
 
 @bp.route("/<key>.csv")

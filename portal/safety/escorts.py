@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import dates
@@ -124,20 +124,27 @@ def _checks_for(request_ids: list[int]) -> tuple[dict[int, dict[str, datetime]],
     return latest, helps
 
 
-def _own_accepted(request_id: int, actor: User) -> tuple[AccompanimentRequest, Volunteer]:
-    """An accepted escort of the actor's own; anything else is NotFound."""
+def accepted_escort(
+    request_id: int, *where: ColumnElement[bool]
+) -> tuple[AccompanimentRequest, Volunteer]:
+    """An accepted escort and its volunteer, when every `where` clause holds too; else NotFound."""
     row = db.session.execute(
         select(AccompanimentRequest, Volunteer)
         .join(Volunteer, Volunteer.id == AccompanimentRequest.volunteer_id)
         .where(
             AccompanimentRequest.id == request_id,
             AccompanimentRequest.state == "accepted",
-            Volunteer.user_id == actor.id,
+            *where,
         )
     ).first()
     if row is None:
         raise NotFound("No such escort")
     return row[0], row[1]
+
+
+def _own_accepted(request_id: int, actor: User) -> tuple[AccompanimentRequest, Volunteer]:
+    """An accepted escort of the actor's own; anything else is NotFound."""
+    return accepted_escort(request_id, Volunteer.user_id == actor.id)
 
 
 def get_escort(request_id: int, actor: User, now: datetime | None = None) -> Escort:

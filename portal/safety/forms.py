@@ -3,6 +3,9 @@ carrying only the CSRF token."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -46,6 +49,23 @@ class OutcomeForm(Form):
     )
     version = VersionField(required=True)
 
+    @classmethod
+    def for_request(cls, request_row: Any) -> OutcomeForm:
+        """The form as posted, or on a GET carrying the version of the request it shows."""
+        form = cls()
+        if not form.is_submitted():
+            form.version.data = request_row.version
+        return form
+
+    def answers(self) -> dict[str, Any]:
+        """What happened, as `record_outcome` takes it."""
+        return {
+            "came": self.came.data,
+            "together": self.together.data,
+            "again": self.again.data,
+            "note": self.note.data,
+        }
+
 
 RECORD_KINDS = {
     "checkin": "They met the client (check-in)",
@@ -73,3 +93,11 @@ class RecordCheckForm(Form):
         validators=[InputRequired("Enter the time it happened")],
         description="On the 24-hour clock, for example 17:45.",
     )
+
+    @classmethod
+    def for_escort(cls, first_day: date) -> RecordCheckForm:
+        """The form as posted, or on a GET starting at the escort's first day."""
+        form = cls()
+        if not form.is_submitted():
+            form.happened_on.data = first_day
+        return form

@@ -6,9 +6,8 @@ recording at once exactly one wins.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import select
 
 from .. import dates
 from ..accompaniment.models import OUTCOMES, AccompanimentRequest
@@ -20,6 +19,7 @@ from ..extensions import db
 from ..notify.services import notify_user
 from ..volunteers.models import Volunteer
 from ._common import _path, is_champion
+from .escorts import accepted_escort
 from .models import WANTS_AGAIN, EscortOutcome
 from .times import NotOpen, outcome_action
 
@@ -29,20 +29,32 @@ NOTE_LIMIT = 500
 def get_outcome_request(request_id: int, actor: User) -> tuple[AccompanimentRequest, Volunteer]:
     """An accepted escort whose outcome the actor may record: their own, or any for a champion
     (who records it for phone-only contacts)."""
-    row = db.session.execute(
-        select(AccompanimentRequest, Volunteer)
-        .join(Volunteer, Volunteer.id == AccompanimentRequest.volunteer_id)
-        .where(
-            AccompanimentRequest.id == request_id,
-            AccompanimentRequest.state == "accepted",
-        )
-    ).first()
-    if row is None:
-        raise NotFound("No such escort")
-    request, volunteer = row
+    request, volunteer = accepted_escort(request_id)
     if volunteer.user_id != actor.id and not is_champion(actor):
         raise NotFound("No such escort")
     return request, volunteer
+
+
+@dataclass
+class OutcomePage:
+    """An escort whose outcome the actor may record, and whether its form is open yet."""
+
+    request_row: AccompanimentRequest
+    volunteer: Volunteer
+    for_someone: bool  # a champion recording it for another volunteer (a phone-only contact)
+    rule: str | None = None  # when the form is not open yet, the rule saying when it opens
+
+    @property
+    def open(self) -> bool:
+        return self.rule is None
+
+
+def outcome_page(request_id: int, actor: User, now: datetime | None = None) -> OutcomePage:
+    """What the outcome page shows: the escort, and the form only once the meeting has started."""
+    request, volunteer = get_outcome_request(request_id, actor)
+    action = outcome_action(request, now or utcnow())
+    for_someone = is_champion(actor) and volunteer.user_id != actor.id
+    return OutcomePage(request, volunteer, for_someone, None if action.open else action.rule)
 
 
 def _yes_no(value: object) -> bool | None:

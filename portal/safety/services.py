@@ -35,7 +35,14 @@ from .escorts import (
     my_escorts,
     record_check,
 )
-from .outcomes import NOTE_LIMIT, get_outcome_request, outcome_of, record_outcome
+from .outcomes import (
+    NOTE_LIMIT,
+    OutcomePage,
+    get_outcome_request,
+    outcome_of,
+    outcome_page,
+    record_outcome,
+)
 from .reminders import REMINDER_AHEAD, alert_overdue, send_reminders
 from .times import (
     CHECK_IN_FIRST,
@@ -69,6 +76,7 @@ __all__ = [
     "Escort",
     "MyEscorts",
     "NotOpen",
+    "OutcomePage",
     "alert_overdue",
     "board_state",
     "champions",
@@ -89,6 +97,7 @@ __all__ = [
     "my_escorts",
     "outcome_action",
     "outcome_of",
+    "outcome_page",
     "record_check",
     "record_check_for",
     "record_outcome",

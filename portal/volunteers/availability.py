@@ -115,15 +115,21 @@ def add_meeting(
     return row
 
 
-def remove_meeting(volunteer: Volunteer, row_id: int, actor: User) -> None:
+def _remove_listed(volunteer: Volunteer, model: type, row_id: int, actor: User, missing: str):
+    """Delete one row of the volunteer's own list (anyone else's is NotFound(missing)); the
+    caller audits and commits."""
     _require_editor(volunteer, actor)
-    row = db.session.get(VolunteerMeeting, row_id)
+    row = db.session.get(model, row_id)
     if row is None or row.volunteer_id != volunteer.id:
-        raise NotFound("No such meeting in the list")
-    meeting_id = row.meeting_id
+        raise NotFound(missing)
     db.session.delete(row)
     _mark_active(volunteer, actor)
-    audit("volunteer_meeting_removed", volunteer, detail={"meeting_id": meeting_id})
+    return row
+
+
+def remove_meeting(volunteer: Volunteer, row_id: int, actor: User) -> None:
+    row = _remove_listed(volunteer, VolunteerMeeting, row_id, actor, "No such meeting in the list")
+    audit("volunteer_meeting_removed", volunteer, detail={"meeting_id": row.meeting_id})
     db.session.commit()
 
 
@@ -156,12 +162,7 @@ def add_window(
 
 
 def remove_window(volunteer: Volunteer, row_id: int, actor: User) -> None:
-    _require_editor(volunteer, actor)
-    row = db.session.get(AvailabilityWindow, row_id)
-    if row is None or row.volunteer_id != volunteer.id:
-        raise NotFound("No such time in the list")
-    db.session.delete(row)
-    _mark_active(volunteer, actor)
+    _remove_listed(volunteer, AvailabilityWindow, row_id, actor, "No such time in the list")
     audit("availability_window_removed", volunteer, detail={"window_id": row_id})
     db.session.commit()
 
@@ -192,11 +193,6 @@ def add_time_away(volunteer: Volunteer, first: date, last: date, actor: User) ->
 
 
 def remove_time_away(volunteer: Volunteer, row_id: int, actor: User) -> None:
-    _require_editor(volunteer, actor)
-    row = db.session.get(TimeAway, row_id)
-    if row is None or row.volunteer_id != volunteer.id:
-        raise NotFound("No such dates in the list")
-    db.session.delete(row)
-    _mark_active(volunteer, actor)
+    _remove_listed(volunteer, TimeAway, row_id, actor, "No such dates in the list")
     audit("time_away_removed", volunteer, detail={"away_id": row_id})
     db.session.commit()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
+from flask import request
 from wtforms import (
     BooleanField,
     DateField,
@@ -81,30 +82,35 @@ def split_languages(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
+def text(
+    label: str, limit: int, too_long: str, required: str | None = None, **kwargs: Any
+) -> StringField:
+    """A line of text at most `limit` characters long (its column's size); `required` is the
+    message for a blank answer, and without it a blank answer is fine."""
+    first = DataRequired(required) if required else Optional()
+    return StringField(label, validators=[first, Length(max=limit, message=too_long)], **kwargs)
+
+
 class ProfileForm(Form):
-    preferred_name = StringField(
+    preferred_name = text(
         "Preferred first name",
-        validators=[
-            DataRequired("Enter a first name"),
-            Length(max=60, message="Enter a first name of 60 characters or fewer"),
-        ],
+        60,
+        "Enter a first name of 60 characters or fewer",
+        "Enter a first name",
     )
-    pronouns = StringField(
+    pronouns = text(
         "Pronouns (optional)",
+        40,
+        "Enter pronouns of 40 characters or fewer",
         description="For example, she/her, he/him or they/them.",
-        validators=[
-            Optional(),
-            Length(max=40, message="Enter pronouns of 40 characters or fewer"),
-        ],
     )
     gender = Radios("Gender", GENDERS, "Select a gender")
-    languages = StringField(
+    languages = text(
         "Languages spoken",
+        400,
+        "Enter languages in 400 characters or fewer",
+        "Enter at least one language",
         description="Separate languages with commas, for example English, Polish.",
-        validators=[
-            DataRequired("Enter at least one language"),
-            Length(max=400, message="Enter languages in 400 characters or fewer"),
-        ],
     )
     fellowship_ids = Checks(
         "Fellowships known",
@@ -112,13 +118,12 @@ class ProfileForm(Form):
         coerce=int,
         description="The fellowships whose meetings you know well enough to take a newcomer to.",
     )
-    home_area = StringField(
+    home_area = text(
         "Home area",
+        100,
+        "Enter an area of 100 characters or fewer",
+        "Enter your home area",
         description="The town or part of town you live in. Not your address.",
-        validators=[
-            DataRequired("Enter your home area"),
-            Length(max=100, message="Enter an area of 100 characters or fewer"),
-        ],
     )
     travel_modes = Checks(
         "How you travel",
@@ -126,12 +131,10 @@ class ProfileForm(Form):
         choices=choices(TRAVEL_MODES),
         validators=[DataRequired("Select at least one way of travelling")],
     )
-    phone = StringField(
+    phone = text(
         "Phone number (optional)",
-        validators=[
-            Optional(),
-            Length(max=40, message="Enter a phone number of 40 characters or fewer"),
-        ],
+        40,
+        "Enter a phone number of 40 characters or fewer",
         render_kw={"type": "tel", "autocomplete": "tel"},
     )
     share_phone = Radios(
@@ -223,6 +226,7 @@ class ProfileForm(Form):
 
 
 class ApplicationForm(ProfileForm):
+    must_agree = True  # the code of conduct is due, so agreeing to it is required
     code_of_conduct = BooleanField(
         "I agree to the code of conduct",
         validators=[DataRequired("Agree to the code of conduct to volunteer")],
@@ -234,6 +238,35 @@ class ApplicationForm(ProfileForm):
         validators=[InputRequired("Enter the date your recovery began")],
     )
     version = VersionField()
+
+    @classmethod
+    def for_volunteer(
+        cls,
+        volunteer: Any | None,
+        *,
+        fellowships: list,
+        must_agree: bool,
+        recovery_months: int,
+        first_name: str,
+    ) -> ApplicationForm:
+        """The application: saved answers (or a first name) on a GET, the recovery time the
+        service asks for, and the code of conduct required only when an agreement is due."""
+        form = showing(cls(fellowships=fellowships), volunteer)
+        form.recovery_date.description = (
+            "Only the recovery champion sees this. Volunteers need "
+            f"{'a year' if recovery_months == 12 else f'{recovery_months} months'} in recovery "
+            "before escorting."
+        )
+        if volunteer is None and request.method == "GET":
+            form.preferred_name.data = first_name
+        form.must_agree = must_agree
+        if not must_agree:
+            form.code_of_conduct.validators = []
+        return form
+
+    @property
+    def agreed(self) -> bool:
+        return bool(self.code_of_conduct.data)
 
 
 # The champion fills these in about someone else.
@@ -277,13 +310,12 @@ class EditProfileForm(ChampionProfileForm):
 
 
 class InviteVolunteerForm(Form):
-    name = StringField(
+    name = text(
         "First name",
+        60,
+        "Enter a name of 60 characters or fewer",
+        "Enter their first name",
         description="The name they like to be called by.",
-        validators=[
-            DataRequired("Enter their first name"),
-            Length(max=60, message="Enter a name of 60 characters or fewer"),
-        ],
     )
     email = email_field(required="Enter their email address")
 
@@ -310,6 +342,13 @@ class ConflictNotesForm(Form):
         validators=[Length(max=2000, message="Enter notes of 2,000 characters or fewer")],
     )
     version = VersionField()
+
+    @classmethod
+    def for_volunteer(cls, volunteer: Any) -> ConflictNotesForm:
+        """The saved notes on a GET; on a POST, what was sent."""
+        if request.method != "GET":
+            return cls()
+        return cls(data={"notes": volunteer.conflict_notes or "", "version": volunteer.version})
 
 
 class CheckForm(Form):
@@ -387,6 +426,17 @@ class ReferencesForm(CheckForm):
     def fill_from(self, item: Any) -> None:
         super().fill_from(item)
         self.references_received.data = str(item.references_received or "")
+
+
+FilledForm = TypeVar("FilledForm", bound=Form)
+
+
+def showing(form: FilledForm, record: Any | None) -> FilledForm:
+    """`form` showing a saved `record` (and its version) on a GET; on a POST, what was sent."""
+    if record is not None and request.method == "GET":
+        form.fill_from(record)  # type: ignore[attr-defined]
+        form.version.data = record.version  # type: ignore[attr-defined]
+    return form
 
 
 CHECK_FORMS: dict[str, type[CheckForm]] = {

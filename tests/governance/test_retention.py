@@ -218,3 +218,13 @@ def test_closing_a_case_records_when(app, login_as, browser):
     with app.app_context():
         row = db.session.get(Client, client.id)
         assert row.status == "closed" and row.closed_at is not None
+
+
+def test_a_runs_summary_counts_what_was_done_and_what_was_not():
+    from portal.governance.retention import Due, RetentionResult
+
+    due = Due("client", 1, "C-1", datetime(2024, 1, 1, tzinfo=UTC))
+    done = RetentionResult(clients=[due], volunteers=[], dry_run=False)
+    assert done.summary() == "Anonymised 1 clients and 0 volunteers."
+    done.skipped.append((due, "a request in progress"))
+    assert done.summary().endswith(" 1 could not be done yet: see the list.")

@@ -354,3 +354,17 @@ def test_the_tick_expires_offers(app):
         assert db.session.get(AccompanimentRequest, request.id).state == "open"
     _tick(app, offer.expires_at + timedelta(minutes=2))  # nothing left to expire
     assert _count(app, kind="offer_declined") == 1
+
+
+def test_the_outcome_page_opens_when_the_meeting_starts(app):
+    later, _v, user, *_ = make_escort(starts_in=timedelta(days=3))
+    started, _v2, started_user, *_ = make_escort(starts_in=timedelta(hours=-2))
+    champion = make_user(roles=("champion",))
+    with app.app_context():
+        waiting = services.outcome_page(later.id, _user(user.id))
+        assert not waiting.open and waiting.rule
+        own = services.outcome_page(started.id, _user(started_user.id))
+        assert own.open and own.rule is None and not own.for_someone
+        assert services.outcome_page(started.id, _user(champion.id)).for_someone
+        with pytest.raises(NotFound):
+            services.outcome_page(started.id, _user(user.id))

@@ -20,6 +20,7 @@ from ..forms import (
     PhoneContactForm,
     StatusForm,
     VersionForm,
+    showing,
 )
 from ..models import SAFEGUARDING_KINDS, STATUSES, SafeguardingItem, Volunteer
 from ._availability import (
@@ -157,11 +158,8 @@ def detail(volunteer_id: int):
 @role_required(CHAMPION)
 def edit(volunteer_id: int):
     volunteer = champion_volunteer(volunteer_id)
-    form = EditProfileForm(fellowships=volunteers.active_fellowships())
-    if request.method == "GET":
-        form.fill_from(volunteer)
-        form.version.data = volunteer.version
-    elif form.validate_on_submit():
+    form = showing(EditProfileForm(fellowships=volunteers.active_fellowships()), volunteer)
+    if form.validate_on_submit():
         try:
             volunteers.update_profile(volunteer, form.profile(), me(), form.version.data)
         except InvalidChange as error:
@@ -177,11 +175,9 @@ def edit(volunteer_id: int):
 @bp.route("/volunteers/<int:volunteer_id>/status/<to>", methods=["GET", "POST"])
 @role_required(CHAMPION)
 def change_status(volunteer_id: int, to: str):
-    volunteer = champion_volunteer(volunteer_id)
-    if to not in STATUSES:
-        abort(404)
+    volunteer = _changing_status(volunteer_id, to)
     form = StatusForm(data=on_get({"version": volunteer.version}))
-    if request.method == "POST" and form.validate_on_submit():
+    if form.validate_on_submit():
         try:
             volunteers.change_status(volunteer, to, form.reason.data or "", me(), form.version.data)
         except InvalidChange as error:
@@ -191,6 +187,18 @@ def change_status(volunteer_id: int, to: str):
         else:
             flash(f"{volunteer.preferred_name} is now {STATUSES[to].lower()}.", "success")
             return redirect_303(_record_url(volunteer_id))
+    return _status_page(volunteer, to, form)
+
+
+def _changing_status(volunteer_id: int, to: str) -> Volunteer:
+    """The volunteer whose status is to change; a status that does not exist is a 404 too."""
+    volunteer = champion_volunteer(volunteer_id)
+    if to not in STATUSES:
+        abort(404)
+    return volunteer
+
+
+def _status_page(volunteer: Volunteer, to: str, form: StatusForm) -> str:
     allowed = to in volunteers.allowed_next(volunteer)
     return render(
         "volunteers/status.html", volunteer=volunteer, to=to, form=form, allowed=allowed, **labels()
@@ -218,10 +226,8 @@ def confirm_recovery(volunteer_id: int):
 @role_required(CHAMPION)
 def conflict_notes(volunteer_id: int):
     volunteer = champion_volunteer(volunteer_id)
-    form = ConflictNotesForm(
-        data=on_get({"notes": volunteer.conflict_notes or "", "version": volunteer.version})
-    )
-    if request.method == "POST" and form.validate_on_submit():
+    form = ConflictNotesForm.for_volunteer(volunteer)
+    if form.validate_on_submit():
         try:
             volunteers.set_conflict_notes(volunteer, form.notes.data, me(), form.version.data)
         except InvalidChange as error:
@@ -272,10 +278,8 @@ def add_check(volunteer_id: int, kind: str):
 def edit_check(volunteer_id: int, item_id: int):
     volunteer = champion_volunteer(volunteer_id)
     item = volunteers.get_item(volunteer, item_id, me())
-    form = CHECK_FORMS[item.kind]()
-    if request.method == "GET":
-        form.fill_from(item)
-    elif form.validate_on_submit():
+    form = showing(CHECK_FORMS[item.kind](), item)
+    if form.validate_on_submit():
         try:
             volunteers.update_safeguarding_item(item, form.item(), me(), form.version.data)
         except InvalidChange as error:

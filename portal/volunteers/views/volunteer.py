@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, flash, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -102,45 +102,37 @@ def my_away_remove(row_id: int):
     )
 
 
-def _application_form(volunteer: Volunteer | None, must_agree: bool) -> ApplicationForm:
-    """The application: saved answers (or a first name) on a GET, the recovery time the service
-    asks for, and the code of conduct required only when an agreement is due."""
-    form = ApplicationForm(fellowships=volunteers.active_fellowships())
-    months = volunteers.min_recovery_months()
-    form.recovery_date.description = (
-        "Only the recovery champion sees this. Volunteers need "
-        f"{'a year' if months == 12 else f'{months} months'} in recovery before escorting."
+def _application_form(volunteer: Volunteer | None) -> ApplicationForm:
+    return ApplicationForm.for_volunteer(
+        volunteer,
+        fellowships=volunteers.active_fellowships(),
+        must_agree=volunteers.needs_code_of_conduct(volunteer),
+        recovery_months=volunteers.min_recovery_months(),
+        first_name=current_user.name.split(" ")[0][:60],
     )
-    if request.method == "GET":
-        if volunteer is not None:
-            form.fill_from(volunteer)
-            form.version.data = volunteer.version
-        else:
-            form.preferred_name.data = current_user.name.split(" ")[0][:60]
-    if not must_agree:
-        form.code_of_conduct.validators = []
-    return form
 
 
 @bp.route("/me/application", methods=["GET", "POST"])
 @role_required(VOLUNTEER)
 def application():
     volunteer = volunteers.own_volunteer(me())
-    must_agree = volunteers.needs_code_of_conduct(volunteer)
-    form = _application_form(volunteer, must_agree)
-    if request.method == "POST" and form.validate_on_submit():
+    form = _application_form(volunteer)
+    if form.validate_on_submit():
         first_time = volunteer is None or volunteer.application_completed_at is None
-        agreed = bool(form.code_of_conduct.data)
         try:
-            volunteers.complete_application(me(), form.profile(), agreed, form.version.data)
+            volunteers.complete_application(me(), form.profile(), form.agreed, form.version.data)
         except InvalidChange as error:
             show_error(form, error, "preferred_name")
-        except Conflict as error:
+        except Conflict as error:  # the volunteers' 409 page, with a link back to the form
             return conflict_page(error, url_for("volunteers.application"))
         else:
             flash(_THANKS if first_time else "Your details are saved.", "success")
             return redirect_303(url_for("home.volunteer"))
-    context = {"form": form, "volunteer": volunteer, "must_agree": must_agree}
+    return _application_page(form, volunteer)
+
+
+def _application_page(form: ApplicationForm, volunteer: Volunteer | None) -> str:
+    context = {"form": form, "volunteer": volunteer, "must_agree": form.must_agree}
     return render("volunteers/application.html", **context, **labels())
 
 
