@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, time
+from typing import Any, Self
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -33,6 +35,21 @@ class Form(FlaskForm):
             if issubclass(unbound_field.field_class, StringField | TextAreaField):
                 filters.append(_strip)
             return unbound_field.bind(form=form, filters=filters, **options)
+
+    @property
+    def first_draw(self) -> bool:
+        """Shown for the first time (a GET), not sent back: the moment for starting values."""
+        return not self.is_submitted()
+
+    @classmethod
+    def drawn(cls, data: Mapping[str, Any] | None = None, obj: Any = None) -> Self:
+        """The form as sent; when first drawn, showing `data` or `obj` (what is on record).
+        Starting values only ever fill a form being drawn: a default must never stand in for an
+        answer left out of what was sent."""
+        form = cls()
+        if form.first_draw:
+            form.process(data=data, obj=obj)
+        return form
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)

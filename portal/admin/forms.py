@@ -1,4 +1,3 @@
-from flask import request
 from wtforms import (
     StringField,
     SubmitField,
@@ -81,8 +80,7 @@ def settings_form_class() -> type[Form]:
 
 def settings_form() -> Form:
     """The settings form: the saved values on a GET, what was sent on a POST."""
-    form_class = settings_form_class()
-    return form_class(data=all_settings()) if request.method == "GET" else form_class()
+    return settings_form_class().drawn(all_settings())
 
 
 def setting_values(form: Form) -> dict[str, object]:

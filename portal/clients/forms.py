@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from wtforms import (
     BooleanField,
@@ -17,17 +17,6 @@ from ..forms import CheckboxGroup, DateBox, Form, VersionField, choices
 from . import fama
 from .models import CONSENTS, GENDERS, OUTCOMES, Client, Goal
 from .picker import today_in_london
-
-F = TypeVar("F", bound=Form)
-
-
-def first_drawn(form_class: type[F], data: dict[str, Any] | None = None, obj: Any = None) -> F:
-    """A form showing what is on record when first drawn; once sent, only what was sent counts
-    (a default must never stand in for an answer left out)."""
-    form = form_class()
-    if not form.is_submitted():
-        form.process(data=data, obj=obj)
-    return form
 
 
 class Radios(RadioField):
@@ -116,8 +105,7 @@ class ClientForm(Form):
         if client is None:
             return cls()
         fields = ("reference", "first_name", "gender", "pronouns", "languages", "access_needs")
-        return first_drawn(
-            cls,
+        return cls.drawn(
             {
                 **{name: getattr(client, name) for name in fields},
                 "literacy_support": client.literacy_support,
@@ -179,7 +167,7 @@ class _SessionBase(Form):
     @classmethod
     def for_new(cls, defaults: dict[str, Any], now: datetime) -> _SessionBase:
         """First drawn with today's date and the answers already known (from an escort)."""
-        return first_drawn(cls, {"held_on": today_in_london(now), **defaults})
+        return cls.drawn({"held_on": today_in_london(now), **defaults})
 
 
 class _Commitment(Form):
@@ -276,7 +264,7 @@ class GoalForm(Form):
 
     @classmethod
     def for_goal(cls, goal: Goal) -> GoalForm:
-        return first_drawn(cls, obj=goal)
+        return cls.drawn(obj=goal)
 
     def changes(self) -> dict[str, Any]:
         """The answers as update_goal takes them."""
@@ -301,7 +289,7 @@ class JournalForm(Form):
 
     @classmethod
     def for_new(cls) -> JournalForm:
-        return first_drawn(cls, {"attended_on": today_in_london()})
+        return cls.drawn({"attended_on": today_in_london()})
 
     def entry(self) -> dict[str, Any]:
         """The answers as add_journal_entry takes them."""

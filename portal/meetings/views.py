@@ -145,8 +145,9 @@ def _meeting_form_page(form: MeetingForm, meeting: Meeting | None, conflict: str
 
 def _meeting_form(meeting: Meeting | None = None) -> MeetingForm:
     """The meeting form: a saved meeting's values on a GET, what was sent on a POST."""
-    shown = meeting is not None and request.method == "GET"
-    form = MeetingForm.from_meeting(meeting) if shown else MeetingForm()
+    form = MeetingForm()
+    if meeting is not None and form.first_draw:
+        form = MeetingForm.from_meeting(meeting)
     _fellowship_choices(form, meeting.fellowship_id if meeting is not None else None)
     return form
 
@@ -299,7 +300,7 @@ def _fellowship_page(form: FellowshipForm, fellowship: Any, conflict: str | None
 @role_required(*CHAMPIONS)
 def fellowship_edit(fellowship_id: int):
     fellowship = services.get_fellowship(fellowship_id)
-    form = FellowshipForm(obj=fellowship) if request.method == "GET" else FellowshipForm()
+    form = FellowshipForm.drawn(obj=fellowship)
     if form.validate_on_submit():
         try:
             services.update_fellowship(fellowship, form.data, me().id, form.version.data)
@@ -382,7 +383,7 @@ def _too_large(error: RequestEntityTooLarge):
 def _import_form() -> ImportForm:
     """The upload form; on a GET AA is chosen, the fellowship whose feeds are most common."""
     form = ImportForm()
-    if request.method == "GET":
+    if form.first_draw:
         fellowship = services.fellowship_by_code("AA")
         form.fellowship_id.data = fellowship.id if fellowship else None
     _fellowship_choices(form)

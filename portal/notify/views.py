@@ -45,7 +45,7 @@ def read_all():
 @signed_in
 def email_choices():
     form = EmailChoicesForm()
-    if request.method == "GET":
+    if form.first_draw:
         saved = services.email_choices(current_user.id)
         form.by_email.data = [kind for kind, on in saved.items() if on]
     elif form.validate_on_submit():

@@ -52,10 +52,7 @@ class OutcomeForm(Form):
     @classmethod
     def for_request(cls, request_row: Any) -> OutcomeForm:
         """The form as posted, or on a GET carrying the version of the request it shows."""
-        form = cls()
-        if not form.is_submitted():
-            form.version.data = request_row.version
-        return form
+        return cls.drawn({"version": request_row.version})
 
     def answers(self) -> dict[str, Any]:
         """What happened, as `record_outcome` takes it."""
@@ -97,7 +94,4 @@ class RecordCheckForm(Form):
     @classmethod
     def for_escort(cls, first_day: date) -> RecordCheckForm:
         """The form as posted, or on a GET starting at the escort's first day."""
-        form = cls()
-        if not form.is_submitted():
-            form.happened_on.data = first_day
-        return form
+        return cls.drawn({"happened_on": first_day})

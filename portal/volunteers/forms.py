@@ -257,7 +257,7 @@ class ApplicationForm(ProfileForm):
             f"{'a year' if recovery_months == 12 else f'{recovery_months} months'} in recovery "
             "before escorting."
         )
-        if volunteer is None and request.method == "GET":
+        if volunteer is None and form.first_draw:
             form.preferred_name.data = first_name
         form.must_agree = must_agree
         if not must_agree:
@@ -433,7 +433,7 @@ FilledForm = TypeVar("FilledForm", bound=Form)
 
 def showing(form: FilledForm, record: Any | None) -> FilledForm:
     """`form` showing a saved `record` (and its version) on a GET; on a POST, what was sent."""
-    if record is not None and request.method == "GET":
+    if record is not None and form.first_draw:
         form.fill_from(record)  # type: ignore[attr-defined]
         form.version.data = record.version  # type: ignore[attr-defined]
     return form

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, flash, request, url_for
+from flask import abort, flash, url_for
 from werkzeug.wrappers import Response
 
 from ...errors import InvalidChange
@@ -76,7 +76,7 @@ def meetings_page(scope: Scope, status: int = 200) -> tuple[str, int]:
 
 def meeting_add_page(scope: Scope) -> Any:
     form = AddMeetingForm()
-    if request.method == "GET":
+    if form.first_draw:
         meeting_id = int_arg("meeting_id")
         if meeting_id is None:
             return redirect_303(scope.url("meetings"))

@@ -51,10 +51,5 @@ def int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
-def on_get(data: dict[str, Any]) -> dict[str, Any] | None:
-    """A form's starting values on a GET; on a POST the form reads what was sent."""
-    return data if request.method == "GET" else None
-
-
 def champion_volunteer(volunteer_id: int) -> Volunteer:
     return volunteers.get_volunteer(volunteer_id, me())

@@ -38,7 +38,6 @@ from ._common import (
     conflict_page,
     int_arg,
     labels,
-    on_get,
     text_arg,
 )
 
@@ -176,7 +175,7 @@ def edit(volunteer_id: int):
 @role_required(CHAMPION)
 def change_status(volunteer_id: int, to: str):
     volunteer = _changing_status(volunteer_id, to)
-    form = StatusForm(data=on_get({"version": volunteer.version}))
+    form = StatusForm.drawn({"version": volunteer.version})
     if form.validate_on_submit():
         try:
             volunteers.change_status(volunteer, to, form.reason.data or "", me(), form.version.data)
@@ -297,7 +296,7 @@ def edit_check(volunteer_id: int, item_id: int):
 def remove_check(volunteer_id: int, item_id: int):
     volunteer = champion_volunteer(volunteer_id)
     item = volunteers.get_item(volunteer, item_id, me())
-    form = VersionForm(data=on_get({"version": item.version}))
+    form = VersionForm.drawn({"version": item.version})
     if request.method == "POST" and form.validate_on_submit():
         label = item.kind_label
         try:
