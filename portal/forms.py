@@ -13,7 +13,9 @@ from wtforms import (
     EmailField,
     Field,
     IntegerField,
+    RadioField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -99,15 +101,88 @@ def choices(options: dict[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in options.items()]
 
 
+def line(
+    label: str, limit: int, required: str | None = None, *, too_long: str | None = None, **kwargs
+) -> StringField:
+    """A line of text at most `limit` characters (its column's size); `required` is the message
+    for a blank answer, and without it a blank answer is fine."""
+    return StringField(label, validators=_text_checks(limit, required, too_long), **kwargs)
+
+
+def box(
+    label: str, limit: int, required: str | None = None, *, too_long: str | None = None, **kwargs
+) -> TextAreaField:
+    """A box of free text at most `limit` characters; `required` as for `line`."""
+    return TextAreaField(label, validators=_text_checks(limit, required, too_long), **kwargs)
+
+
+def _text_checks(limit: int, required: str | None, too_long: str | None) -> list:
+    first = DataRequired(required) if required else Optional()
+    return [first, Length(max=limit, message=too_long or f"Enter {limit} characters or fewer")]
+
+
+def _known(field: Field) -> set:
+    return {value for value, *_ in field.iter_choices()}
+
+
+class Radios(RadioField):
+    """Radio buttons from a {value: label} mapping (or `choices`). A value not among them (a
+    forged post) gets `message` by the field; so does no answer when `needed`, and otherwise the
+    validators decide whether an answer is needed."""
+
+    def __init__(
+        self,
+        label: str,
+        options: dict[str, str] | None = None,
+        message: str = "Select one of the options",
+        *,
+        needed: bool = False,
+        **kwargs,
+    ) -> None:
+        if options is not None:
+            kwargs["choices"] = choices(options)
+        super().__init__(label, **kwargs)
+        self.message = message
+        self.needed = needed
+
+    def pre_validate(self, form: object) -> None:
+        blank = not self.raw_data or self.raw_data == [""]
+        if blank and not self.needed:
+            return
+        if self.data not in _known(self):
+            raise ValidationError(self.message)
+
+
+class Select(SelectField):
+    """A select whose forged value gets a plain message; no answer is left to the validators."""
+
+    def pre_validate(self, form: object) -> None:
+        if self.data and self.data not in _known(self):
+            raise ValidationError("Choose one of the options")
+
+
 class CheckboxGroup(SelectMultipleField):
-    """A group of checkboxes; a value not among the choices (a forged post) gets `refusal`."""
+    """A group of checkboxes; a value not among the choices (a forged post) or one that cannot be
+    read (`coerce`) gets `message`."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-    refusal = "Select options from the list"
+
+    def __init__(
+        self, label: str | None = None, message: str = "Select options from the list", **kwargs
+    ) -> None:
+        super().__init__(label, **kwargs)
+        self.refusal = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            self.data = [self.coerce(value) for value in valuelist]
+        except (ValueError, TypeError):
+            self.data = []
+            self.process_errors.append(self.refusal)
 
     def pre_validate(self, form: object) -> None:
-        known = {value for value, *_ in self.iter_choices()}
+        known = _known(self)
         if any(value not in known for value in self.data or []):
             raise ValidationError(self.refusal)
 

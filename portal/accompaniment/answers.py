@@ -223,7 +223,7 @@ def decline_offer(
     now = now or utcnow()
     reason = (reason or "").strip() or None
     if reason and len(reason) > 300:
-        raise InvalidChange("Write 300 characters or fewer", field="reason")
+        raise InvalidChange("Enter 300 characters or fewer", field="reason")
     offer, volunteer = _answerable(offer_id, actor)
     request = _lock_request(offer.request_id)
     offer = _reload(offer)

@@ -21,7 +21,7 @@ def record_conflict(request_id: int, volunteer_id: int, note: str | None, actor:
     _require_champion(actor)
     note = (note or "").strip() or None
     if note and len(note) > 300:
-        raise InvalidChange("Write 300 characters or fewer", field="note")
+        raise InvalidChange("Enter 300 characters or fewer", field="note")
     request = db.session.get(AccompanimentRequest, request_id)
     if request is None:
         raise NotFound("No such request")

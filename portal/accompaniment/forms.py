@@ -4,26 +4,15 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from flask import request
-from wtforms import BooleanField, HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, HiddenField, IntegerField
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
-from ..clients.forms import Radios, Select
-from ..forms import Form, VersionField, WholeNumberField, choices
+from ..forms import Form, Radios, Select, VersionField, WholeNumberField, box, choices, line
 from .models import DEFAULT_MEETING_POINT, DEFAULT_MINUTES_BEFORE, PEER_GENDERS
 
 if TYPE_CHECKING:
     from .board import Board
     from .request_pages import RequestFormPage, RequestPage
-
-
-def _limit(most: int) -> Length:
-    return Length(max=most, message=f"Write {most} characters or fewer")
-
-
-def _words(label: str, most: int, required: str | None = None, **kwargs: Any) -> TextAreaField:
-    """A free-text box of at most `most` characters; `required` is the message when it is empty."""
-    need = DataRequired(required) if required else Optional()
-    return TextAreaField(label, validators=[need, _limit(most)], **kwargs)
 
 
 class MeetingDate(Select):
@@ -42,10 +31,11 @@ class RequestForm(Form):
     meeting_date = MeetingDate(
         "Date of the meeting", choices=[], validators=[DataRequired("Choose the date")]
     )
-    meeting_point = StringField(
+    meeting_point = line(
         "Where the peer will meet the client",
+        200,
+        "Say where the peer will meet the client",
         default=DEFAULT_MEETING_POINT,
-        validators=[DataRequired("Say where the peer will meet the client"), _limit(200)],
         description="Somewhere public and easy to find.",
     )
     minutes_before = WholeNumberField(
@@ -63,18 +53,16 @@ class RequestForm(Form):
         default="any",
         validators=[InputRequired("Choose one of the options")],
     )
-    language = StringField(
-        "Language the peer should speak (optional)",
-        validators=[Optional(), _limit(60)],
-        description="Leave blank for English.",
+    language = line(
+        "Language the peer should speak (optional)", 60, description="Leave blank for English."
     )
     fellowship_experience = BooleanField("The peer should know this fellowship")
-    note_for_champion = _words(
+    note_for_champion = box(
         "Note for the recovery champion (optional)",
         1000,
         description="Anything that helps pair the client well. Volunteers never see this.",
     )
-    note_for_volunteer = _words(
+    note_for_volunteer = box(
         "Note for the volunteer (optional)",
         500,
         description=(
@@ -126,7 +114,7 @@ class _RequestChange(Form):
 
 
 class CancelForm(_RequestChange):
-    reason = _words(
+    reason = box(
         "Why is the request being cancelled?", 300, "Say why the request is being cancelled"
     )
 
@@ -168,7 +156,7 @@ class OfferTopForm(Form):
 
 
 class DeclineForm(Form):
-    reason = _words(
+    reason = box(
         "Why not? (optional)",
         300,
         description="It helps the recovery champion ask the right person next time.",
@@ -186,7 +174,7 @@ class AnswerForm(Form):
         choices=choices(ANSWERS),
         validators=[InputRequired("Choose what they said")],
     )
-    reason = _words("If no, why not? (optional)", 300)
+    reason = box("If no, why not? (optional)", 300)
 
     def recorded(self, name: str) -> str:
         """What the champion is told once the answer is saved."""
@@ -196,7 +184,7 @@ class AnswerForm(Form):
 
 
 class WithdrawForm(Form):
-    reason = _words(
+    reason = box(
         "Why are you withdrawing it? (optional)",
         300,
         description=(
@@ -206,7 +194,7 @@ class WithdrawForm(Form):
 
 
 class ReleaseForm(Form):
-    reason = _words("Why can they no longer go?", 300, "Say why they can no longer go")
+    reason = box("Why can they no longer go?", 300, "Say why they can no longer go")
 
 
 class ConflictForm(Form):
@@ -215,7 +203,7 @@ class ConflictForm(Form):
         "Choose a volunteer from the list",
         validators=[InputRequired("Choose a volunteer from the list"), NumberRange(1, 2**31)],
     )
-    note = _words(
+    note = box(
         "Note (optional)",
         300,
         description="Only recovery champions see this. Keep it short and factual.",

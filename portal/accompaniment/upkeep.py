@@ -50,7 +50,7 @@ def withdraw_offer(offer_id: int, actor: User, reason: str | None = None) -> Off
     now = utcnow()
     reason = (reason or "").strip() or None
     if reason and len(reason) > 300:
-        raise InvalidChange("Write 300 characters or fewer", field="reason")
+        raise InvalidChange("Enter 300 characters or fewer", field="reason")
     offer = get_offer(offer_id)
     request = _lock_request(offer.request_id)
     if not _withdraw(request, [offer.id], "champion", reason, now):
@@ -73,7 +73,7 @@ def release_escort(
     if not reason:
         raise InvalidChange("Say why they can no longer go", field="reason")
     if len(reason) > 300:
-        raise InvalidChange("Write 300 characters or fewer", field="reason")
+        raise InvalidChange("Enter 300 characters or fewer", field="reason")
     request = _lock_request(request_id)
     if request.state != "accepted" or request.volunteer_id is None:
         db.session.rollback()

@@ -9,13 +9,10 @@ from ..forms import CheckboxGroup, Form, VersionField, WholeNumberField, choices
 from ..settings import SETTINGS, all_settings
 
 
-class RoleChoices(CheckboxGroup):
-    refusal = "Select roles from the list"
-
-
-def role_field(label: str) -> RoleChoices:
-    return RoleChoices(
+def role_field(label: str) -> CheckboxGroup:
+    return CheckboxGroup(
         label,
+        "Select roles from the list",
         choices=choices(ROLES),
         validators=[DataRequired("Select at least one role")],
     )

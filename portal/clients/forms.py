@@ -6,70 +6,25 @@ from typing import Any
 from wtforms import (
     BooleanField,
     HiddenField,
-    RadioField,
-    SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..forms import CheckboxGroup, DateBox, Form, VersionField, choices
+from ..forms import CheckboxGroup, DateBox, Form, Radios, Select, VersionField, box, choices, line
 from . import fama
 from .models import CONSENTS, GENDERS, OUTCOMES, Client, Goal
 from .picker import today_in_london
 
 
-class Radios(RadioField):
-    """Radio buttons whose 'not one of ours' message reads like the rest of the service."""
-
-    def pre_validate(self, form) -> None:
-        if not self.raw_data or self.raw_data == [""]:
-            return  # InputRequired (or nothing) decides whether an answer is needed
-        if self.data not in {value for value, *_ in self.iter_choices()}:
-            raise ValidationError("Select one of the options")
-
-
-class Select(SelectField):
-    def pre_validate(self, form) -> None:
-        if not self.data:
-            return  # DataRequired (or nothing) decides whether an answer is needed
-        if self.data not in {value for value, *_ in self.iter_choices()}:
-            raise ValidationError("Choose one of the options")
-
-
-class FellowshipCheckboxes(CheckboxGroup):
-    refusal = "Select fellowships from the list"
-
-    def process_formdata(self, valuelist) -> None:
-        try:
-            self.data = [int(x) for x in valuelist]
-        except ValueError:
-            self.data = []
-            raise ValueError("Select fellowships from the list") from None
-
-
-def text(label: str, limit: int, required: str | None = None, **kwargs) -> StringField:
-    validators = [DataRequired(required)] if required else [Optional()]
-    validators.append(Length(max=limit, message=f"Write {limit} characters or fewer"))
-    return StringField(label, validators=validators, **kwargs)
-
-
-def area(label: str, limit: int, **kwargs) -> TextAreaField:
-    return TextAreaField(
-        label,
-        validators=[Optional(), Length(max=limit, message=f"Write {limit} characters or fewer")],
-        **kwargs,
-    )
-
-
 class ClientForm(Form):
-    reference = text(
+    reference = line(
         "Case-management reference",
         40,
         "Enter the client's case-management reference",
         description="As it appears in your case-management system. It must be unique.",
     )
-    first_name = text(
+    first_name = line(
         "Preferred first name",
         60,
         "Enter the name the client likes to be called",
@@ -80,22 +35,27 @@ class ClientForm(Form):
         choices=choices(GENDERS),
         validators=[InputRequired("Select how the client describes their gender")],
     )
-    pronouns = text(
+    pronouns = line(
         "Pronouns (optional)", 40, description="For example, she/her, he/him, they/them"
     )
-    languages = text(
+    languages = line(
         "Languages (optional)",
         200,
         description="The languages they speak, for example English, Polish",
     )
-    access_needs = area(
+    access_needs = box(
         "Access needs (optional)",
         500,
         description=(
             "Anything a venue or a peer should know, like step-free access or a hearing loop."
         ),
     )
-    fellowships = FellowshipCheckboxes("Fellowships they are interested in (optional)", choices=[])
+    fellowships = CheckboxGroup(
+        "Fellowships they are interested in (optional)",
+        "Select fellowships from the list",
+        coerce=int,
+        choices=[],
+    )
     literacy_support = BooleanField("The client needs support with reading or writing")
     version = VersionField()
 
@@ -139,7 +99,7 @@ class ConsentForm(Form):
         "The client has heard these words and agrees",
         validators=[DataRequired("Confirm the client agrees to these words")],
     )
-    phone = text("Phone number", 30, description="A mobile is best, for example 07700 900123")
+    phone = line("Phone number", 30, description="A mobile is best, for example 07700 900123")
     version = VersionField(required=True)
 
 
@@ -158,7 +118,7 @@ class _SessionBase(Form):
         "Enter the date of the session, like 2026-12-03",
         validators=[InputRequired("Enter the date of the session")],
     )
-    notes = area(
+    notes = box(
         "Notes about mutual aid (optional)",
         1000,
         description="Only what helps with mutual aid. Do not write clinical notes here.",
@@ -173,7 +133,7 @@ class _SessionBase(Form):
 class _Commitment(Form):
     """The meeting picker: search fields (never stored) and the chosen meeting and date."""
 
-    meeting_q = text("Meeting name, area or postcode", 100)
+    meeting_q = line("Meeting name, area or postcode", 100)
     meeting_fellowship = StringField("Fellowship", validators=[Optional(), Length(max=10)])
     meeting_day = StringField("Day", validators=[Optional(), Length(max=2)])
     commitment = StringField(
@@ -193,7 +153,7 @@ class Session1Form(_SessionBase):
         choices=choices(fama.PAST_EXPERIENCE),
         validators=[InputRequired("Select the client's past experience of mutual aid")],
     )
-    experience_note = area(
+    experience_note = box(
         "What they said about it (optional)",
         500,
         description="For example which groups, and how long ago.",
@@ -216,7 +176,7 @@ class Session2Form(_SessionBase, _Commitment):
         validators=[Optional()],
     )
     concerns = CheckboxGroup("Worries talked through", choices=choices(fama.WORRIES))
-    concern_other = text("The other worry (optional)", 300)
+    concern_other = line("The other worry (optional)", 300)
     preferred_group = Radios(
         "Type of group the client would like to try",
         choices=choices(fama.GROUP_TYPES),
@@ -235,12 +195,12 @@ class Session3Form(_SessionBase, _Commitment):
         choices=choices({"committed": "The meeting they committed to", "other": "Another meeting"}),
         validators=[Optional()],
     )
-    attended_meeting_other = text("The other meeting's name (optional)", 200)
-    reactions = area("How they felt about it", 1000)
-    benefits = area("What was good about it", 1000)
-    drawbacks = area("What was hard about it", 1000)
+    attended_meeting_other = line("The other meeting's name (optional)", 200)
+    reactions = box("How they felt about it", 1000)
+    benefits = box("What was good about it", 1000)
+    drawbacks = box("What was hard about it", 1000)
     concerns = CheckboxGroup("Worries revisited", choices=choices(fama.WORRIES))
-    concern_other = text("The other worry (optional)", 300)
+    concern_other = line("The other worry (optional)", 300)
     encouragement = CheckboxGroup("Encouragement given", choices=choices(fama.ENCOURAGEMENT))
     participation = CheckboxGroup("Next steps in the group", choices=choices(fama.PARTICIPATION))
 
@@ -253,12 +213,12 @@ class GoalForm(Form):
         "Goal",
         validators=[
             DataRequired("Write the goal"),
-            Length(max=300, message="Write 300 characters or fewer"),
+            Length(max=300, message="Enter 300 characters or fewer"),
         ],
         description="For example: talk to people at meetings, or find a sponsor.",
     )
-    progress = area("Progress made so far (optional)", 1000)
-    remaining = area("What is left, and who may help (optional)", 1000)
+    progress = box("Progress made so far (optional)", 1000)
+    remaining = box("What is left, and who may help (optional)", 1000)
     achieved = BooleanField("This goal has been reached")
     version = VersionField()
 
@@ -282,10 +242,10 @@ class JournalForm(Form):
         "Enter the date of the meeting, like 2026-12-03",
         validators=[InputRequired("Enter the date of the meeting")],
     )
-    meeting_name = text("Which meeting", 200, "Write which meeting it was")
-    reactions = area("How they felt about it", 1000)
-    benefits = area("What was good about it", 1000)
-    drawbacks = area("What was hard about it", 1000)
+    meeting_name = line("Which meeting", 200, "Write which meeting it was")
+    reactions = box("How they felt about it", 1000)
+    benefits = box("What was good about it", 1000)
+    drawbacks = box("What was hard about it", 1000)
 
     @classmethod
     def for_new(cls) -> JournalForm:
@@ -301,7 +261,7 @@ class TransferSearchForm(Form):
     class Meta:
         csrf = False
 
-    reference = text("Client's case-management reference", 40)
+    reference = line("Client's case-management reference", 40)
 
 
 class TransferForm(Form):

@@ -18,7 +18,7 @@ from .picker import today_in_london
 def _text(value: str | None, limit: int, field: str) -> str | None:
     text = (value or "").strip()
     if len(text) > limit:
-        raise InvalidChange(f"Write {limit} characters or fewer", field=field)
+        raise InvalidChange(f"Enter {limit} characters or fewer", field=field)
     return text or None
 
 

@@ -175,7 +175,7 @@ def _session_values(kind: int, answers: dict) -> dict:
         elif name in _TEXTS:
             text = (value or "").strip() if isinstance(value, str) else ""
             if len(text) > _TEXTS[name]:
-                raise InvalidChange(f"Write {_TEXTS[name]} characters or fewer", field=name)
+                raise InvalidChange(f"Enter {_TEXTS[name]} characters or fewer", field=name)
             values[name] = text or None
         elif name in ("journal_given", "attended", "wants_company"):
             values[name] = _yes_no(value)

@@ -7,12 +7,11 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     SelectField,
     StringField,
-    TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import ValidationError
 from wtforms.widgets import TimeInput
 
-from ..forms import CheckboxGroup, Form, VersionField, choices
+from ..forms import CheckboxGroup, Form, VersionField, box, choices, line
 from . import meeting_types
 from .feed import Skip, parse_time
 from .models import ATTENDANCE, FELLOWSHIP_KINDS, WEEKDAYS
@@ -28,10 +27,6 @@ FORM_CODE_GROUPS = (
     ("languages", meeting_types.LANGUAGES),
 )
 FORM_CODES = frozenset(code for _, group in FORM_CODE_GROUPS for code in group)
-
-
-class Checkboxes(CheckboxGroup):
-    refusal = "Choose from the list"
 
 
 class ClockField(StringField):
@@ -60,52 +55,46 @@ class ClockField(StringField):
         return self.data or ""
 
 
-def _text(label: str, limit: int, required: str | None = None, **kwargs: Any) -> StringField:
-    checks = [DataRequired(required)] if required else [Optional()]
-    checks.append(Length(max=limit, message=f"Enter {limit} characters or fewer"))
-    return StringField(label, validators=checks, **kwargs)
-
-
-def _area(label: str, limit: int, **kwargs: Any) -> TextAreaField:
-    return TextAreaField(
-        label,
-        validators=[Optional(), Length(max=limit, message=f"Enter {limit} characters or fewer")],
-        **kwargs,
-    )
-
-
 class MeetingForm(Form):
-    name = _text("Meeting name", 255, "Enter the meeting's name")
+    name = line("Meeting name", 255, "Enter the meeting's name")
     fellowship_id = SelectField("Fellowship", coerce=int, validate_choice=True)
     weekday = SelectField("Day", choices=choices(DAY_CHOICES), coerce=int)
     start_time = ClockField("Starts", "Enter the start time")
     end_time = ClockField("Ends", "Enter the end time")
     attendance = SelectField("How people can attend", choices=choices(ATTENDANCE))
-    venue = _text("Venue", 255, description="For example, St Mark's Church Hall")
-    address = _area("Address", 500, description="Street and town. Leave out the postcode.")
-    postcode = _text("Postcode", 10)
-    area = _text("Area", 100, description="The part of town people know it by.")
-    latitude = _text("Latitude", 20, description="Optional, for the map link. For example 52.4862")
-    longitude = _text("Longitude", 20, description="Optional. For example -1.8904")
-    location_notes = _area("How to find the room", 2000)
-    directions_walk = _area("Directions on foot", 2000)
-    directions_car = _area("Directions by car", 2000, description="Include where to park.")
-    directions_public_transport = _area(
+    venue = line("Venue", 255, description="For example, St Mark's Church Hall")
+    address = box("Address", 500, description="Street and town. Leave out the postcode.")
+    postcode = line("Postcode", 10)
+    area = line("Area", 100, description="The part of town people know it by.")
+    latitude = line("Latitude", 20, description="Optional, for the map link. For example 52.4862")
+    longitude = line("Longitude", 20, description="Optional. For example -1.8904")
+    location_notes = box("How to find the room", 2000)
+    directions_walk = box("Directions on foot", 2000)
+    directions_car = box("Directions by car", 2000, description="Include where to park.")
+    directions_public_transport = box(
         "Directions by public transport", 2000, description="Bus routes, the nearest stop."
     )
-    online_url = _text("Online link", 500, description="A web address starting with https://")
-    online_notes = _area("Joining online", 2000, description="Meeting ID, passcode, dial-in.")
+    online_url = line("Online link", 500, description="A web address starting with https://")
+    online_notes = box("Joining online", 2000, description="Meeting ID, passcode, dial-in.")
     open_closed = SelectField(
         "Who can go",
         choices=choices({"": "Not stated", **meeting_types.OPEN_CLOSED_EXPLAINED}),
     )
-    audience = Checkboxes("Who it is for", choices=choices(meeting_types.AUDIENCE))
-    formats = Checkboxes("What happens", choices=choices(meeting_types.FORMAT))
-    access = Checkboxes("Access and facilities", choices=choices(ACCESS_CODES))
-    languages = Checkboxes("Languages", choices=choices(meeting_types.LANGUAGES))
-    contact_name = _text("Contact's first name", 100)
-    contact_phone = _text("Contact's phone number", 40)
-    notes = _area("Notes", 4000)
+    audience = CheckboxGroup(
+        "Who it is for", "Choose from the list", choices=choices(meeting_types.AUDIENCE)
+    )
+    formats = CheckboxGroup(
+        "What happens", "Choose from the list", choices=choices(meeting_types.FORMAT)
+    )
+    access = CheckboxGroup(
+        "Access and facilities", "Choose from the list", choices=choices(ACCESS_CODES)
+    )
+    languages = CheckboxGroup(
+        "Languages", "Choose from the list", choices=choices(meeting_types.LANGUAGES)
+    )
+    contact_name = line("Contact's first name", 100)
+    contact_phone = line("Contact's phone number", 40)
+    notes = box("Notes", 4000)
     version = VersionField()
 
     @classmethod
@@ -178,15 +167,15 @@ def _coordinate(text: str | None, bound: float) -> float | None:
 
 
 class FellowshipForm(Form):
-    code = _text(
+    code = line(
         "Short code",
         20,
         "Enter a short code",
         description="Letters, numbers and hyphens, like NA. Used in search links.",
     )
-    name = _text("Name", 100, "Enter the fellowship's name")
+    name = line("Name", 100, "Enter the fellowship's name")
     kind = SelectField("Kind of group", choices=choices(FELLOWSHIP_KINDS))
-    description = _area("Description", 500)
+    description = box("Description", 500)
     version = VersionField()
 
 
@@ -205,7 +194,7 @@ class ImportForm(Form):
         "Meeting Guide feed (a .json file)",
         validators=[FileRequired("Choose the feed file to upload")],
     )
-    source = _text(
+    source = line(
         "Where the feed comes from",
         255,
         "Enter where the feed comes from",

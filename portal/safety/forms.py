@@ -44,7 +44,7 @@ class OutcomeForm(Form):
     )
     note = TextAreaField(
         "A short note (optional)",
-        validators=[Optional(), Length(max=500, message="Write 500 characters or fewer")],
+        validators=[Optional(), Length(max=500, message="Enter 500 characters or fewer")],
         description="What went well or what would help next time. Nothing medical, no names.",
     )
     version = VersionField(required=True)

@@ -94,7 +94,7 @@ def record_outcome(
         raise InvalidChange("Say whether you went in together", field="together")
     note = (note or "").strip()
     if len(note) > NOTE_LIMIT:
-        raise InvalidChange(f"Write {NOTE_LIMIT} characters or fewer", field="note")
+        raise InvalidChange(f"Enter {NOTE_LIMIT} characters or fewer", field="note")
     change_request_state(
         request,
         "completed",

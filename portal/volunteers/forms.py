@@ -31,11 +31,13 @@ from ..forms import (
     CheckboxGroup,
     DateBox,
     Form,
+    Radios,
     TimeBox,
     VersionField,
     WholeNumberField,
     choices,
     email_field,
+    line,
 )
 from .models import (
     ACCOMPANY_RULES,
@@ -51,90 +53,54 @@ PHONE = re.compile(r"^\+?[0-9 ()-]+$")
 YES_NO = {"yes": "Yes", "no": "No"}
 
 
-class Radios(RadioField):
-    """Radio buttons that answer a forged value with a plain message, not a crash."""
-
-    def __init__(self, label: str, options: dict[str, str], message: str, **kwargs: Any) -> None:
-        super().__init__(label, choices=choices(options), **kwargs)
-        self.message = message
-
-    def pre_validate(self, form: Form) -> None:
-        if self.data not in {c.value for c in self.choices}:  # type: ignore[union-attr]
-            raise ValidationError(self.message)
-
-
-class Checks(CheckboxGroup):
-    """Checkboxes with their own refusal, which also answers values that cannot be coerced."""
-
-    def __init__(self, label: str, message: str, **kwargs: Any) -> None:
-        super().__init__(label, **kwargs)
-        self.refusal = message
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            self.data = [self.coerce(v) for v in valuelist]
-        except (ValueError, TypeError):
-            self.data = []
-            self.process_errors.append(self.refusal)
-
-
 def split_languages(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-def text(
-    label: str, limit: int, too_long: str, required: str | None = None, **kwargs: Any
-) -> StringField:
-    """A line of text at most `limit` characters long (its column's size); `required` is the
-    message for a blank answer, and without it a blank answer is fine."""
-    first = DataRequired(required) if required else Optional()
-    return StringField(label, validators=[first, Length(max=limit, message=too_long)], **kwargs)
-
-
 class ProfileForm(Form):
-    preferred_name = text(
+    preferred_name = line(
         "Preferred first name",
         60,
-        "Enter a first name of 60 characters or fewer",
         "Enter a first name",
+        too_long="Enter a first name of 60 characters or fewer",
     )
-    pronouns = text(
+    pronouns = line(
         "Pronouns (optional)",
         40,
-        "Enter pronouns of 40 characters or fewer",
+        too_long="Enter pronouns of 40 characters or fewer",
         description="For example, she/her, he/him or they/them.",
     )
-    gender = Radios("Gender", GENDERS, "Select a gender")
-    languages = text(
+    gender = Radios("Gender", GENDERS, "Select a gender", needed=True)
+    languages = line(
         "Languages spoken",
         400,
-        "Enter languages in 400 characters or fewer",
         "Enter at least one language",
+        too_long="Enter languages in 400 characters or fewer",
         description="Separate languages with commas, for example English, Polish.",
     )
-    fellowship_ids = Checks(
+    fellowship_ids = CheckboxGroup(
         "Fellowships known",
         "Select fellowships from the list",
         coerce=int,
         description="The fellowships whose meetings you know well enough to take a newcomer to.",
     )
-    home_area = text(
+    home_area = line(
         "Home area",
         100,
-        "Enter an area of 100 characters or fewer",
         "Enter your home area",
+        too_long="Enter an area of 100 characters or fewer",
         description="The town or part of town you live in. Not your address.",
     )
-    travel_modes = Checks(
+    travel_modes = CheckboxGroup(
         "How you travel",
         "Select ways of travelling from the list",
         choices=choices(TRAVEL_MODES),
         validators=[DataRequired("Select at least one way of travelling")],
     )
-    phone = text(
+    phone = line(
         "Phone number (optional)",
         40,
-        "Enter a phone number of 40 characters or fewer",
+        too_long="Enter a phone number of 40 characters or fewer",
         render_kw={"type": "tel", "autocomplete": "tel"},
     )
     share_phone = Radios(
@@ -143,6 +109,7 @@ class ProfileForm(Form):
         "Select yes or no",
         default="no",
         description="Only for escorts you have accepted, so you can find each other.",
+        needed=True,
     )
     weekly_cap = WholeNumberField(
         "Most escorts in a week",
@@ -159,6 +126,7 @@ class ProfileForm(Form):
         ACCOMPANY_RULES,
         "Select whom you will accompany",
         default="anyone",
+        needed=True,
     )
     recovery_date = DateBox(
         "When did your recovery begin?",
@@ -310,11 +278,11 @@ class EditProfileForm(ChampionProfileForm):
 
 
 class InviteVolunteerForm(Form):
-    name = text(
+    name = line(
         "First name",
         60,
-        "Enter a name of 60 characters or fewer",
         "Enter their first name",
+        too_long="Enter a name of 60 characters or fewer",
         description="The name they like to be called by.",
     )
     email = email_field(required="Enter their email address")
@@ -384,7 +352,7 @@ class CheckForm(Form):
 
 
 class DbsForm(CheckForm):
-    dbs_level = Radios("Level", DBS_LEVELS, "Select the level of the DBS check")
+    dbs_level = Radios("Level", DBS_LEVELS, "Select the level of the DBS check", needed=True)
     dbs_certificate_number = StringField(
         "Certificate number",
         description="12 digits, printed at the top right of the certificate.",
@@ -394,7 +362,9 @@ class DbsForm(CheckForm):
         ],
         render_kw={"inputmode": "numeric", "spellcheck": "false"},
     )
-    dbs_update_service = Radios("Subscribed to the DBS Update Service?", YES_NO, "Select yes or no")
+    dbs_update_service = Radios(
+        "Subscribed to the DBS Update Service?", YES_NO, "Select yes or no", needed=True
+    )
 
     def validate_dbs_certificate_number(self, field: StringField) -> None:
         number = (field.data or "").replace(" ", "")
@@ -417,7 +387,10 @@ class DbsForm(CheckForm):
 
 class ReferencesForm(CheckForm):
     references_received = Radios(
-        "References received", {"1": "One", "2": "Both"}, "Select how many references arrived"
+        "References received",
+        {"1": "One", "2": "Both"},
+        "Select how many references arrived",
+        needed=True,
     )
 
     def item(self) -> dict[str, Any]:
@@ -455,8 +428,9 @@ class AddMeetingForm(Form):
         {"every": "Every week", "some": "Only some weeks of the month"},
         "Select how often you go",
         default="every",
+        needed=True,
     )
-    weeks = Checks(
+    weeks = CheckboxGroup(
         "Which weeks of the month?",
         "Select weeks from the list",
         coerce=int,
