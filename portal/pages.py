@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import dates
+from . import dates, tags
 from .errors import Conflict, DomainError
 from .extensions import db
 from .web import render
@@ -54,6 +54,7 @@ def _error_page(code: int, title: str | None = None, body: str | None = None):
 
 def init_pages(app: Flask) -> None:
     app.jinja_env.filters.update(dates.FILTERS)  # every date and time filter, from one module
+    app.jinja_env.globals["tag_for"] = tags.tag_for  # status tag words and colours
 
     @app.context_processor
     def navigation() -> dict:

@@ -3,14 +3,12 @@ from collections.abc import Callable
 from flask import flash, request, url_for
 
 from ..auth import services as accounts
-from ..auth.models import ROLES, User
+from ..auth.models import ACCOUNT_STATES, ROLES, User
 from ..errors import Conflict, InvalidChange
 from ..settings import SETTINGS, save_settings
 from ..web import me, paginate, query_text, redirect_303, render, role_required, show_error
 from . import bp
 from .forms import InviteForm, RolesForm, VersionedActionForm, setting_values, settings_form
-
-STATUSES = {"active": "Active", "invited": "Invited", "deactivated": "Deactivated"}
 
 
 @bp.route("/")
@@ -34,7 +32,7 @@ def accounts_list():
         role=role,
         status=status,
         roles=ROLES,
-        statuses=STATUSES,
+        statuses=ACCOUNT_STATES,
     )
 
 

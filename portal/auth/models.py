@@ -26,6 +26,7 @@ ROLES: dict[str, str] = {
     "admin": "Admin",
 }
 # Where a person with several roles lands first: the work they most often come to do.
+ACCOUNT_STATES = {"active": "Active", "invited": "Invited", "deactivated": "Deactivated"}
 ROLE_PRIORITY = ("champion", "keyworker", "volunteer", "admin")
 
 

@@ -93,6 +93,15 @@ def checks_due(actor: User, today: date | None = None, days: int = DUE_DAYS) -> 
     )
 
 
+CHECK_STATES = {  # how a safeguarding item stands, in the words pages use
+    "valid": "Valid",
+    "expiring": "Expires soon",
+    "expired": "Expired",
+    "missing": "Not on record",
+    "incomplete": "Incomplete",
+}
+
+
 @dataclass(frozen=True)
 class CheckState:
     """One safeguarding item kind as it stands for a volunteer."""
@@ -105,13 +114,7 @@ class CheckState:
 
     @property
     def state_label(self) -> str:
-        return {
-            "valid": "Valid",
-            "expiring": "Expires soon",
-            "expired": "Expired",
-            "missing": "Not on record",
-            "incomplete": "Incomplete",
-        }[self.state]
+        return CHECK_STATES[self.state]
 
 
 def _item_state(item: SafeguardingItem | None, today: date) -> str:
