@@ -14,12 +14,11 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit import utcnow
-from ..dbtypes import UTCDateTime
+from ..dbtypes import UTCDateTime, one_of, parent_key, unique_where
 from ..extensions import db
 from ..meetings.models import Meeting
 
@@ -48,23 +47,13 @@ DEFAULT_MEETING_POINT = "Outside the main entrance"
 DEFAULT_MINUTES_BEFORE = 15
 
 
-def _in(column: str, values: object) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-def _unique_where(name: str, *columns: str, where: str) -> Index:
-    """A unique index over the rows where `where` holds (partial, on SQLite and PostgreSQL)."""
-    condition = text(where)
-    return Index(name, *columns, unique=True, sqlite_where=condition, postgresql_where=condition)
-
-
 class AccompanimentRequest(db.Model):
     """A keyworker's request for a peer to go with a client to one dated meeting."""
 
     __tablename__ = "accompaniment_requests"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = parent_key("clients.id")
     # indexed: reports join commitments to the requests raised from them
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("fama_sessions.id", ondelete="SET NULL"), index=True
@@ -104,11 +93,11 @@ class AccompanimentRequest(db.Model):
     )
 
     __table_args__ = (
-        CheckConstraint(_in("state", STATES), name="state_kind"),
-        CheckConstraint("outcome IS NULL OR " + _in("outcome", OUTCOMES), name="outcome_kind"),
-        CheckConstraint(_in("peer_gender", PEER_GENDERS), name="peer_gender_kind"),
+        CheckConstraint(one_of("state", STATES), name="state_kind"),
+        CheckConstraint("outcome IS NULL OR " + one_of("outcome", OUTCOMES), name="outcome_kind"),
+        CheckConstraint(one_of("peer_gender", PEER_GENDERS), name="peer_gender_kind"),
         CheckConstraint("minutes_before BETWEEN 0 AND 120", name="minutes_before_range"),
-        _unique_where("uq_accompaniment_requests_current_client", "client_id", where="is_current"),
+        unique_where("uq_accompaniment_requests_current_client", "client_id", where="is_current"),
     )
 
     @property
@@ -139,9 +128,7 @@ class RequestEvent(db.Model):
     __tablename__ = "request_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("accompaniment_requests.id", ondelete="CASCADE"), index=True
-    )
+    request_id: Mapped[int] = parent_key("accompaniment_requests.id")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     from_state: Mapped[str | None] = mapped_column(String(12))
@@ -176,12 +163,8 @@ class Offer(db.Model):
     __tablename__ = "offers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("accompaniment_requests.id", ondelete="CASCADE"), index=True
-    )
-    volunteer_id: Mapped[int] = mapped_column(
-        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
-    )
+    request_id: Mapped[int] = parent_key("accompaniment_requests.id")
+    volunteer_id: Mapped[int] = parent_key("volunteers.id")
     state: Mapped[str] = mapped_column(String(12), default="pending")
     decline_reason: Mapped[str | None] = mapped_column(String(300))
     withdraw_code: Mapped[str | None] = mapped_column(String(30))
@@ -199,11 +182,11 @@ class Offer(db.Model):
     request: Mapped[AccompanimentRequest] = relationship(lazy="joined")
 
     __table_args__ = (
-        CheckConstraint(_in("state", OFFER_STATES), name="state_kind"),
+        CheckConstraint(one_of("state", OFFER_STATES), name="state_kind"),
         # A request has at most one accepted offer: of two acceptances racing, one fails here.
-        _unique_where("uq_offers_accepted_request", "request_id", where="state = 'accepted'"),
+        unique_where("uq_offers_accepted_request", "request_id", where="state = 'accepted'"),
         # One pending offer per volunteer per request.
-        _unique_where(
+        unique_where(
             "uq_offers_pending_volunteer", "request_id", "volunteer_id", where="state = 'pending'"
         ),
         Index("ix_offers_state_expires_at", "state", "expires_at"),
@@ -225,9 +208,7 @@ class EscortSlot(db.Model):
         ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True
     )
     slot_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("accompaniment_requests.id", ondelete="CASCADE"), index=True
-    )
+    request_id: Mapped[int] = parent_key("accompaniment_requests.id")
 
 
 class VolunteerWeekCount(db.Model):
@@ -251,10 +232,8 @@ class VolunteerClientConflict(db.Model):
     __tablename__ = "volunteer_client_conflicts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    volunteer_id: Mapped[int] = mapped_column(
-        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
-    )
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    volunteer_id: Mapped[int] = parent_key("volunteers.id")
+    client_id: Mapped[int] = parent_key("clients.id")
     note: Mapped[str | None] = mapped_column(String(300))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

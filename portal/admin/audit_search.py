@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
@@ -11,6 +9,7 @@ from sqlalchemy import Select, func, or_, select
 
 from ..audit import AuditEvent
 from ..auth.models import User
+from ..csv_export import csv_stream, safe_cell
 from ..dates import LONDON
 from ..errors import InvalidChange
 from ..extensions import db
@@ -56,48 +55,34 @@ def audit_query(
     return statement
 
 
+AUDIT_CSV_COLUMNS = (
+    "when (UTC)",
+    "who",
+    "email",
+    "action",
+    "record type",
+    "record id",
+    "client reference",
+    "from address",
+    "detail",
+)
+
+
 def audit_csv(statement: Select) -> Iterator[str]:
     """Stream the search as CSV, a row at a time, so a long trail never sits in memory."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(
-        [
-            "when (UTC)",
-            "who",
-            "email",
-            "action",
-            "record type",
-            "record id",
-            "client reference",
-            "from address",
-            "detail",
-        ]
-    )
-    yield flush()
-    for event, name, email in db.session.execute(statement.limit(EXPORT_LIMIT)).yield_per(1000):
-        writer.writerow(
-            [
-                event.at.isoformat(timespec="seconds"),
-                name or "",
-                email or "",
-                event.action,
-                event.object_type or "",
-                event.object_id or "",
-                event.client_ref or "",
-                event.ip or "",
-                _safe_cell(event.detail or ""),
-            ]
-        )
-        yield flush()
+    found = db.session.execute(statement.limit(EXPORT_LIMIT)).yield_per(1000)
+    yield from csv_stream(AUDIT_CSV_COLUMNS, (_audit_row(*row) for row in found))
 
 
-def _safe_cell(value: str) -> str:
-    """Stop a spreadsheet treating a cell as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+def _audit_row(event: AuditEvent, name: str | None, email: str | None) -> list[object]:
+    return [
+        event.at.isoformat(timespec="seconds"),
+        name or "",
+        email or "",
+        event.action,
+        event.object_type or "",
+        event.object_id or "",
+        event.client_ref or "",
+        event.ip or "",
+        safe_cell(event.detail),
+    ]

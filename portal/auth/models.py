@@ -8,7 +8,6 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
-    ForeignKey,
     Integer,
     String,
     UniqueConstraint,
@@ -16,7 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit import utcnow
-from ..dbtypes import UTCDateTime
+from ..dbtypes import UTCDateTime, parent_key
 from ..extensions import db
 
 ROLES: dict[str, str] = {
@@ -84,7 +83,7 @@ class UserRole(db.Model):
     __tablename__ = "user_roles"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = parent_key("users.id")
     role: Mapped[str] = mapped_column(String(20))
 
     user: Mapped[User] = relationship(back_populates="role_rows")
@@ -98,7 +97,7 @@ class AuthToken(db.Model):
     __tablename__ = "auth_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = parent_key("users.id")
     purpose: Mapped[str] = mapped_column(String(10))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -71,27 +71,47 @@ def _last(meeting: Meeting, today: date) -> datetime:
     return at_local(day, meeting.start_time)
 
 
-def _session(client: Client, kind: int, held_on: date, by: int, **values) -> FamaSession:
-    values.setdefault("handouts", [])
-    values.setdefault("goals", [])
-    values.setdefault("concerns", [])
-    values.setdefault("encouragement", [])
-    values.setdefault("participation", [])
+def fama_session(client: Client, kind: int, held_on: date, by: int, **values) -> FamaSession:
+    """A FAMA session with the client (lists empty unless given); it becomes their latest."""
+    for name in ("handouts", "goals", "concerns", "encouragement", "participation"):
+        values.setdefault(name, [])
     session = FamaSession(
         client_id=client.id, kind=kind, held_on=held_on, recorded_by_id=by, **values
     )
     db.session.add(session)
     db.session.flush()
-    client.last_session_kind = kind
-    client.last_session_on = held_on
+    client.last_session_kind, client.last_session_on = kind, held_on
     return session
 
 
-def _request(client, meeting, start, end, state, by, session=None, **values):
+def commitment(
+    client: Client,
+    meeting: Meeting,
+    at: datetime,
+    held_on: date,
+    by: int,
+    *,
+    current: bool = True,
+    **values,
+) -> FamaSession:
+    """Session two: the client commits to `meeting` at `at` (by default, their current one)."""
+    session = fama_session(
+        client, 2, held_on, by, commitment_meeting_id=meeting.id, commitment_at=at, **values
+    )
+    if current:
+        client.commitment_meeting_id, client.commitment_at = meeting.id, at
+    return session
+
+
+def raise_request(
+    session: FamaSession, end: datetime, state: str, by: int, **values
+) -> AccompanimentRequest:
+    """A request for a peer to go with the client to the meeting `session` committed them to."""
+    start = session.commitment_at
     request = AccompanimentRequest(
-        client_id=client.id,
-        session_id=session.id if session else None,
-        meeting_id=meeting.id,
+        client_id=session.client_id,
+        session_id=session.id,
+        meeting_id=session.commitment_meeting_id,
         meeting_date=start.astimezone(LONDON).date(),
         starts_at=start,
         ends_at=end,
@@ -101,6 +121,12 @@ def _request(client, meeting, start, end, state, by, session=None, **values):
     )
     db.session.add(request)
     db.session.flush()
+    return request
+
+
+def _request(session: FamaSession, end: datetime, state: str, by: int, **values) -> None:
+    """A request raised at `session`, with the events of the way it reached `state`."""
+    request = raise_request(session, end, state, by, **values)
     db.session.add(
         RequestEvent(request_id=request.id, actor_id=by, to_state="open", note="Request raised")
     )
@@ -111,7 +137,6 @@ def _request(client, meeting, start, end, state, by, session=None, **values):
             RequestEvent(request_id=request.id, actor_id=None, from_state=previous, to_state=step)
         )
         previous = step
-    return request
 
 
 def _consent(client: Client, kind: str, by: int) -> None:
@@ -171,7 +196,7 @@ def build_demo_clients() -> None:
 
     ali = client("DEMO-0002", "Ali", "man", languages="English, Urdu", consent_first_name=True)
     _consent(ali, "share_first_name", by)
-    _session(
+    fama_session(
         ali,
         1,
         today - timedelta(days=6),
@@ -196,7 +221,7 @@ def build_demo_clients() -> None:
     )
     _consent(priya, "share_first_name", by)
     _consent(priya, "share_phone", by)
-    _session(
+    fama_session(
         priya,
         1,
         today - timedelta(days=14),
@@ -208,38 +233,33 @@ def build_demo_clients() -> None:
         goals=["read_handouts"],
     )
     start, end = _next(first, now, 2)
-    s2 = _session(
+    s2 = commitment(
         priya,
-        2,
+        first,
+        start,
         today - timedelta(days=1),
         by,
         handouts=["3", "5"],
         last_goal_met="yes",
         concerns=["know_each_other", "introduce_myself"],
         preferred_group="twelve_step",
-        commitment_meeting_id=first.id,
-        commitment_at=start,
         wants_company=True,
     )
     _request(
-        priya,
-        first,
-        start,
+        s2,
         end,
         "open",
         by,
-        s2,
         peer_gender="same",
         language="Punjabi",
         fellowship_experience=True,
         note_for_champion="Quite anxious about walking in alone.",
         note_for_volunteer="Priya will be wearing a green coat.",
     )
-    priya.commitment_meeting_id, priya.commitment_at = first.id, start
 
     dan = client("DEMO-0004", "Dan", "man", pronouns="he/him", consent_first_name=True)
     _consent(dan, "share_first_name", by)
-    _session(
+    fama_session(
         dan,
         1,
         today - timedelta(days=20),
@@ -249,71 +269,50 @@ def build_demo_clients() -> None:
         goals=["attend_this_week"],
     )
     start, end = _next(second, now, 1)
-    s2 = _session(
+    s2 = commitment(
         dan,
-        2,
+        second,
+        start,
         today - timedelta(days=3),
         by,
         concerns=["god_talk"],
         preferred_group="smart",
-        commitment_meeting_id=second.id,
-        commitment_at=start,
         wants_company=True,
     )
-    _request(
-        dan,
-        second,
-        start,
-        end,
-        "accepted",
-        by,
-        s2,
-        peer_first_name="Sam",
-        fellowship_experience=True,
-    )
-    dan.commitment_meeting_id, dan.commitment_at = second.id, start
+    _request(s2, end, "accepted", by, peer_first_name="Sam", fellowship_experience=True)
 
     lee = client("DEMO-0005", "Lee", "non-binary", pronouns="they/them")
-    _session(lee, 1, today - timedelta(days=21), by, past_experience="none", journal_given=True)
+    fama_session(lee, 1, today - timedelta(days=21), by, past_experience="none", journal_given=True)
     past = _last(first, today)
-    _session(
+    commitment(
         lee,
-        2,
+        first,
+        past,
         today - timedelta(days=10),
         by,
         concerns=["groups_hard"],
-        commitment_meeting_id=first.id,
-        commitment_at=past,
         wants_company=False,
     )
-    lee.commitment_meeting_id, lee.commitment_at = first.id, past
 
     morgan = client("DEMO-0006", "Morgan", "woman", consent_first_name=True)
     _consent(morgan, "share_first_name", by)
-    _session(morgan, 1, today - timedelta(days=35), by, past_experience="none", journal_given=True)
+    fama_session(
+        morgan, 1, today - timedelta(days=35), by, past_experience="none", journal_given=True
+    )
     went = _last(second, today - timedelta(days=14))
-    s2 = _session(
-        morgan,
-        2,
-        today - timedelta(days=28),
-        by,
-        commitment_meeting_id=second.id,
-        commitment_at=went,
-        wants_company=True,
+    s2 = commitment(
+        morgan, second, went, today - timedelta(days=28), by, current=False, wants_company=True
     )
     _request(
-        morgan,
-        second,
-        went,
+        s2,
         went + timedelta(hours=1),
         "completed",
         by,
-        s2,
         outcome="attended",
         peer_first_name="Sam",
         is_current=False,
     )
-    s3 = _session(
+    s3 = fama_session(
         morgan,
         3,
         today - timedelta(days=7),
@@ -349,9 +348,9 @@ def build_demo_clients() -> None:
     morgan.fama_outcome, morgan.fama_outcome_on = "engaged", today - timedelta(days=7)
 
     chris = client("DEMO-0007", "Chris", "man")
-    _session(chris, 1, today - timedelta(days=40), by, past_experience="some")
-    _session(chris, 2, today - timedelta(days=33), by, concerns=["not_that_bad", "for_real"])
-    _session(
+    fama_session(chris, 1, today - timedelta(days=40), by, past_experience="some")
+    fama_session(chris, 2, today - timedelta(days=33), by, concerns=["not_that_bad", "for_real"])
+    fama_session(
         chris, 3, today - timedelta(days=26), by, attended=False, encouragement=["another_meeting"]
     )
     chris.fama_outcome, chris.fama_outcome_on = "not_attending", today - timedelta(days=26)

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit import utcnow
-from ..dbtypes import UTCDateTime
+from ..dbtypes import UTCDateTime, parent_key
 from ..extensions import db
 from ..meetings.models import Fellowship, Meeting
 
@@ -124,7 +124,7 @@ class Consent(db.Model):
     __tablename__ = "client_consents"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = parent_key("clients.id")
     kind: Mapped[str] = mapped_column(String(20))
     given: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -142,7 +142,7 @@ class FamaSession(db.Model):
     __tablename__ = "fama_sessions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = parent_key("clients.id")
     kind: Mapped[int] = mapped_column(SmallInteger)
     held_on: Mapped[date] = mapped_column(Date)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -197,7 +197,7 @@ class Goal(db.Model):
     __tablename__ = "client_goals"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = parent_key("clients.id")
     goal: Mapped[str] = mapped_column(String(300))
     progress: Mapped[str | None] = mapped_column(String(1000))
     remaining: Mapped[str | None] = mapped_column(String(1000))
@@ -214,7 +214,7 @@ class JournalEntry(db.Model):
     __tablename__ = "client_journal_entries"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[int] = parent_key("clients.id")
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("fama_sessions.id", ondelete="SET NULL")
     )

@@ -275,6 +275,17 @@ def _weighted(rng: random.Random, mix: dict) -> str:
     return rng.choices(list(mix), list(mix.values()))[0]
 
 
+def _withdraw(offer: dict, code: str, at: datetime) -> None:
+    """The offer row withdrawn at `at`, for one of `WITHDRAW_CODES`."""
+    offer.update(
+        state="withdrawn",
+        withdraw_code=code,
+        withdraw_reason=WITHDRAW_CODES[code],
+        ended_at=at,
+        version=2,
+    )
+
+
 class _Builder:
     def __init__(self, scale: float, rng: random.Random, now: datetime) -> None:
         self.scale, self.rng, self.now = scale, rng, now.astimezone(UTC)
@@ -483,28 +494,25 @@ class _Builder:
         return f"{local}.{kind}{n}@{EMAIL_DOMAIN}"
 
     def _staff(self) -> None:
-        specs = []
-        for i in range(_n(self.scale, "keyworkers")):
-            first, surname = (
-                self._name(self.rng.choice(("woman", "man"))),
-                self.rng.choice(SURNAMES),
-            )
-            specs.append((f"{first} {surname}", self._email(first, surname, i, "kw"), "keyworker"))
-        self.keyworkers = self._users(specs)
-        specs = []
-        for i in range(_n(self.scale, "champions")):
-            first, surname = (
-                self._name(self.rng.choice(("woman", "man"))),
-                self.rng.choice(SURNAMES),
-            )
-            specs.append((f"{first} {surname}", self._email(first, surname, i, "rc"), "champion"))
-        self.champions = self._users(specs)
+        self.keyworkers = self._staff_users("keyworkers", "kw", "keyworker")
+        self.champions = self._staff_users("champions", "rc", "champion")
         if self.demo.get("champion") is not None:
             self.champions.append(self.demo["champion"].id)
         # Each keyworker works from one town; their clients live there.
         self.kw_town = {kw: self.rng.choice(self.towns)["name"] for kw in self.keyworkers}
         if self.demo.get("keyworker") is not None:
             self.kw_town[self.demo["keyworker"].id] = self.towns[0]["name"]
+
+    def _staff_users(self, count: str, tag: str, role: str) -> list[int]:
+        """Made-up staff accounts in one role: `COUNTS[count]` of them, emails marked `tag`."""
+        specs = []
+        for i in range(_n(self.scale, count)):
+            first, surname = (
+                self._name(self.rng.choice(("woman", "man"))),
+                self.rng.choice(SURNAMES),
+            )
+            specs.append((f"{first} {surname}", self._email(first, surname, i, tag), role))
+        return self._users(specs)
 
     def _volunteers(self) -> None:
         rng, n = self.rng, _n(self.scale, "volunteers")
@@ -1124,13 +1132,7 @@ class _Builder:
             if vids:
                 (offer,) = self._make_offers(request, client, vids, offered_at, champion)
                 at = offered_at + timedelta(hours=rng.uniform(1, 20))
-                offer.update(
-                    state="withdrawn",
-                    withdraw_code="request_closed",
-                    withdraw_reason=WITHDRAW_CODES["request_closed"],
-                    ended_at=at,
-                    version=2,
-                )
+                _withdraw(offer, "request_closed", at)
             at = min(at, begins - timedelta(hours=1))
             reason = rng.choice(CANCEL_REASONS)
             request["cancel_reason"] = reason
@@ -1176,13 +1178,7 @@ class _Builder:
         answered_by = volunteer["user_id"] or first["created_by_id"]
         first.update(state="accepted", answered_at=at, answered_by_id=answered_by, version=2)
         for other in offers[1:]:
-            other.update(
-                state="withdrawn",
-                withdraw_code="taken",
-                withdraw_reason=WITHDRAW_CODES["taken"],
-                ended_at=at,
-                version=2,
-            )
+            _withdraw(other, "taken", at)
         request.update(
             volunteer_id=first["volunteer_id"],
             accepted_at=at,

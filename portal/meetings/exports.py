@@ -6,8 +6,6 @@ database.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -15,6 +13,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from ..audit import utcnow
+from ..csv_export import csv_stream, safe_cell
 from ..extensions import db
 from . import meeting_types
 from .feed import utc_stamp_text
@@ -99,52 +98,37 @@ CSV_COLUMNS = (
 
 def csv_lines(statement: Select) -> Iterator[str]:
     """The search's meetings as CSV, a line at a time; cells cannot start a spreadsheet formula."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    found = db.session.scalars(statement.execution_options(yield_per=500))
+    yield from csv_stream(CSV_COLUMNS, map(_csv_row, found))
 
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
 
-    writer.writerow(CSV_COLUMNS)
-    yield flush()
-    for meeting in db.session.scalars(statement.execution_options(yield_per=500)):
-        kinds = meeting_types.labels_for(meeting.codes, meeting_types.OPEN_CLOSED)
-        kinds += meeting_types.labels_for(meeting.codes)
-        writer.writerow(
-            [
-                _cell(value)
-                for value in (
-                    meeting.name,
-                    meeting.fellowship.name,
-                    meeting.weekday_name,
-                    meeting.start_time.strftime("%H:%M"),
-                    meeting.end_time.strftime("%H:%M"),
-                    meeting.attendance_label,
-                    meeting.venue,
-                    meeting.address,
-                    meeting.postcode,
-                    meeting.area,
-                    meeting.online_link,
-                    "; ".join(kinds),
-                    meeting.directions_walk,
-                    meeting.directions_car,
-                    meeting.directions_public_transport,
-                    meeting.last_verified_at.astimezone(LONDON).date().isoformat()
-                    if meeting.last_verified_at
-                    else "",
-                    "Yes" if meeting.active else "No",
-                )
-            ]
+def _csv_row(meeting: Meeting) -> list[str]:
+    kinds = meeting_types.labels_for(meeting.codes, meeting_types.OPEN_CLOSED)
+    kinds += meeting_types.labels_for(meeting.codes)
+    return [
+        safe_cell(value)
+        for value in (
+            meeting.name,
+            meeting.fellowship.name,
+            meeting.weekday_name,
+            meeting.start_time.strftime("%H:%M"),
+            meeting.end_time.strftime("%H:%M"),
+            meeting.attendance_label,
+            meeting.venue,
+            meeting.address,
+            meeting.postcode,
+            meeting.area,
+            meeting.online_link,
+            "; ".join(kinds),
+            meeting.directions_walk,
+            meeting.directions_car,
+            meeting.directions_public_transport,
+            meeting.last_verified_at.astimezone(LONDON).date().isoformat()
+            if meeting.last_verified_at
+            else "",
+            "Yes" if meeting.active else "No",
         )
-        yield flush()
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    ]
 
 
 def meeting_calendar(meeting: Meeting, page_url: str, today: date | None = None) -> bytes:

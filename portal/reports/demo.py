@@ -24,6 +24,7 @@ from ..accompaniment.models import (
     VolunteerWeekCount,
 )
 from ..auth.models import User
+from ..clients.demo import commitment, fama_session, raise_request
 from ..clients.models import Client, FamaSession
 from ..extensions import db
 from ..meetings.models import Meeting
@@ -185,21 +186,12 @@ def _build(now, today, keyworker, meetings, diary) -> None:  # noqa: C901
             meeting = rng.choice(meetings)
             start, end = _occurrence(meeting, _noon(s2_day) + timedelta(days=1))
             wants = rng.random() < 0.65
-            s2 = _session(
-                client,
-                2,
-                s2_day,
-                by,
-                commitment_meeting_id=meeting.id,
-                commitment_at=start,
-                wants_company=wants,
+            s2 = commitment(
+                client, meeting, start, s2_day, by, recorded_at=_noon(s2_day), wants_company=wants
             )
-            client.commitment_meeting_id, client.commitment_at = meeting.id, start
             accompanied = False
             if wants:
-                accompanied = _request(
-                    rng, client, s2, meeting, start, end, now, by, diary, has_volunteer
-                )
+                accompanied = _request(rng, s2, start, end, now, by, diary, has_volunteer)
             s3_day = start.astimezone(LONDON).date() + timedelta(days=rng.randrange(2, 7))
             if s3_day > today:
                 continue
@@ -220,23 +212,10 @@ def _build(now, today, keyworker, meetings, diary) -> None:  # noqa: C901
 
 
 def _session(client: Client, kind: int, held_on: date, by: int, **values) -> FamaSession:
-    for name in ("goals", "handouts", "concerns", "encouragement", "participation"):
-        values.setdefault(name, [])
-    session = FamaSession(
-        client_id=client.id,
-        kind=kind,
-        held_on=held_on,
-        recorded_by_id=by,
-        recorded_at=_noon(held_on),
-        **values,
-    )
-    db.session.add(session)
-    db.session.flush()
-    client.last_session_kind, client.last_session_on = kind, held_on
-    return session
+    return fama_session(client, kind, held_on, by, recorded_at=_noon(held_on), **values)
 
 
-def _request(rng, client, session, meeting, start, end, now, by, diary, has_volunteer) -> bool:
+def _request(rng, session, start, end, now, by, diary, has_volunteer) -> bool:
     """A request raised at session two, taken to the end it reached; True if accompanied."""
     raised = _noon(session.held_on) + timedelta(hours=1)
     roll = rng.random()
@@ -261,25 +240,19 @@ def _request(rng, client, session, meeting, start, end, now, by, diary, has_volu
             state, outcome, accepted = "unfilled", None, False
     if has_volunteer and peer is not None:
         values["volunteer_id"] = peer[0]
-    request = AccompanimentRequest(
-        client_id=client.id,
-        session_id=session.id,
-        meeting_id=meeting.id,
-        meeting_date=start.astimezone(LONDON).date(),
-        starts_at=start,
-        ends_at=end,
-        state=state,
+    request = raise_request(
+        session,
+        end,
+        state,
+        by,
         outcome=outcome,
         cancel_reason="The client changed their plans." if state == "cancelled" else None,
         peer_first_name=peer[1] if peer else None,
         is_current=start > now,
-        created_by_id=by,
         created_at=raised,
         updated_at=raised,
         **values,
     )
-    db.session.add(request)
-    db.session.flush()
     events = [(raised, None, "open")]
     if accepted:
         offered = raised + timedelta(hours=rng.randrange(1, 12))

@@ -10,11 +10,11 @@ one cannot be worked out from a total.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..csv_export import csv_stream, safe_cell
 
 SUPPRESS_BELOW = 5
 SUPPRESSED = "<5"
@@ -88,31 +88,19 @@ def show_suppressed(column: Column, row: dict[str, Any]) -> str:
         return f"{value:.0f}"
     if column.kind == "hours":
         return f"{value:.1f}"
-    return _safe_cell(str(value))
+    return safe_cell(value)
 
 
 def table_csv(table: Table) -> Iterator[str]:
     """The table as CSV with small counts suppressed, a row at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow([_header(column) for column in table.columns])
-    yield flush()
-    for row in [*table.rows, *table.footer]:
-        writer.writerow([show_suppressed(column, row) for column in table.columns])
-        yield flush()
+    return csv_stream(
+        [_header(column) for column in table.columns],
+        (
+            [show_suppressed(column, row) for column in table.columns]
+            for row in [*table.rows, *table.footer]
+        ),
+    )
 
 
 def _header(column: Column) -> str:
     return column.label + (" (%)" if column.kind == "percent" else "")
-
-
-def _safe_cell(value: str) -> str:
-    """Stop a spreadsheet treating a cell as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

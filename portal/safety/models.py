@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..audit import utcnow
-from ..dbtypes import UTCDateTime
+from ..dbtypes import UTCDateTime, one_of, parent_key, unique_where
 from ..extensions import db
 
 CHECK_KINDS = {
@@ -19,36 +19,26 @@ CHECK_KINDS = {
 WANTS_AGAIN = {"yes": "Yes", "no": "No", "not_sure": "Not sure"}
 
 
-def _in(column: str, values: object) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class EscortCheck(db.Model):
     """One safety check on an escort's day: met the client, finished safely, or help asked."""
 
     __tablename__ = "escort_checks"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("accompaniment_requests.id", ondelete="CASCADE"), index=True
-    )
-    volunteer_id: Mapped[int] = mapped_column(
-        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
-    )
+    request_id: Mapped[int] = parent_key("accompaniment_requests.id")
+    volunteer_id: Mapped[int] = parent_key("volunteers.id")
     kind: Mapped[str] = mapped_column(String(8))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     __table_args__ = (
-        CheckConstraint(_in("kind", CHECK_KINDS), name="kind_kind"),
+        CheckConstraint(one_of("kind", CHECK_KINDS), name="kind_kind"),
         # A double tap on "I've met them" or "I'm safe" records it once.
-        Index(
+        unique_where(
             "uq_escort_checks_once",
             "request_id",
             "kind",
-            unique=True,
-            sqlite_where=text("kind IN ('checkin', 'checkout')"),
-            postgresql_where=text("kind IN ('checkin', 'checkout')"),
+            where=one_of("kind", ("checkin", "checkout")),
         ),
     )
 
@@ -69,6 +59,6 @@ class EscortOutcome(db.Model):
 
     __table_args__ = (
         CheckConstraint(
-            "wants_again IS NULL OR " + _in("wants_again", WANTS_AGAIN), name="wants_again_kind"
+            "wants_again IS NULL OR " + one_of("wants_again", WANTS_AGAIN), name="wants_again_kind"
         ),
     )

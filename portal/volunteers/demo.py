@@ -179,37 +179,30 @@ def _reset_children(volunteer: Volunteer) -> None:
 
 
 def _items(volunteer: Volunteer, demo: DemoVolunteer, today: date) -> None:
-    if not demo.vetted:
-        db.session.add(
-            SafeguardingItem(
-                volunteer_id=volunteer.id,
-                kind="references",
-                issued_on=today - timedelta(days=3),
-                references_received=1,
+    if demo.vetted:
+        for kind in ("dbs", "training", "lone_working", "code_of_conduct"):
+            expires = today + timedelta(days=demo.expiring.get(kind, VALIDITY_DAYS[kind]))
+            years = {"dbs": 36, "training": 36}.get(kind, 12)
+            issued = add_months(expires, -years)
+            db.session.add(
+                SafeguardingItem(
+                    volunteer_id=volunteer.id,
+                    kind=kind,
+                    issued_on=min(issued, today),
+                    expires_on=expires,
+                    dbs_level="enhanced" if kind == "dbs" else None,
+                    dbs_certificate_number=f"0012{volunteer.id:08d}" if kind == "dbs" else None,
+                    dbs_update_service=(volunteer.id % 2 == 0) if kind == "dbs" else None,
+                )
             )
-        )
-        return
-    for kind in ("dbs", "training", "lone_working", "code_of_conduct"):
-        expires = today + timedelta(days=demo.expiring.get(kind, VALIDITY_DAYS[kind]))
-        years = {"dbs": 36, "training": 36}.get(kind, 12)
-        issued = add_months(expires, -years)
-        db.session.add(
-            SafeguardingItem(
-                volunteer_id=volunteer.id,
-                kind=kind,
-                issued_on=min(issued, today),
-                expires_on=expires,
-                dbs_level="enhanced" if kind == "dbs" else None,
-                dbs_certificate_number=f"0012{volunteer.id:08d}" if kind == "dbs" else None,
-                dbs_update_service=(volunteer.id % 2 == 0) if kind == "dbs" else None,
-            )
-        )
+    # References: both long in for a vetted volunteer; one of two just in for a new applicant.
+    received, days_ago = (2, 400) if demo.vetted else (1, 3)
     db.session.add(
         SafeguardingItem(
             volunteer_id=volunteer.id,
             kind="references",
-            issued_on=today - timedelta(days=400),
-            references_received=2,
+            issued_on=today - timedelta(days=days_ago),
+            references_received=received,
         )
     )
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit import utcnow
 from ..auth.models import User
-from ..dbtypes import UTCDateTime
+from ..dbtypes import UTCDateTime, parent_key
 from ..extensions import db
 from ..meetings.models import Fellowship, Meeting
 
@@ -200,12 +200,8 @@ class VolunteerMeeting(db.Model):
     __tablename__ = "volunteer_meetings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    volunteer_id: Mapped[int] = mapped_column(
-        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
-    )
-    meeting_id: Mapped[int] = mapped_column(
-        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
-    )
+    volunteer_id: Mapped[int] = parent_key("volunteers.id")
+    meeting_id: Mapped[int] = parent_key("meetings.id")
     # "every", or week numbers of the month 1..5 separated by commas ("1,3").
     weeks: Mapped[str] = mapped_column(String(10), default="every")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -239,9 +235,7 @@ class AvailabilityWindow(db.Model):
     __tablename__ = "availability_windows"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    volunteer_id: Mapped[int] = mapped_column(
-        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
-    )
+    volunteer_id: Mapped[int] = parent_key("volunteers.id")
     weekday: Mapped[int] = mapped_column(SmallInteger)
     start_time: Mapped[time] = mapped_column(Time)
     end_time: Mapped[time] = mapped_column(Time)
@@ -264,9 +258,7 @@ class TimeAway(db.Model):
     __tablename__ = "volunteer_time_away"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    volunteer_id: Mapped[int] = mapped_column(
-        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
-    )
+    volunteer_id: Mapped[int] = parent_key("volunteers.id")
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date, index=True)
 

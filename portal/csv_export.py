@@ -1,0 +1,29 @@
+"""CSV downloads: written a line at a time, with no cell a spreadsheet would run as a formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from itertools import chain
+
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> str:
+    """The value as text (None is empty), quoted so a spreadsheet never reads it as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in FORMULA_STARTS else text
+
+
+def csv_stream(header: Iterable[object], rows: Iterable[Iterable[object]]) -> Iterator[str]:
+    """The header, then each row, as CSV text a line at a time, so a long export never sits in
+    memory. Cells are written as given: pass anyone's free text through `safe_cell`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in chain([header], rows):
+        writer.writerow(row)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
