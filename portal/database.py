@@ -6,10 +6,15 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import Executable, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from .errors import DomainError, NotFound
+from .extensions import db
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _force_immediate: ContextVar[bool] = ContextVar("force_immediate", default=False)
@@ -55,3 +60,23 @@ def configure_engine(engine: Engine) -> None:
         # A deferred transaction that reads and then writes fails at once with "database is
         # locked" when another writer got in between; IMMEDIATE waits for the lock instead.
         connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
+
+
+def add_unique(*rows: object, refusal: DomainError) -> None:
+    """Add `rows` and flush them; when a unique index says one is there already (someone saved
+    it meanwhile), roll back and raise `refusal` instead of a database error (a 500)."""
+    db.session.add_all(rows)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise refusal from None
+
+
+def one_or_missing(statement: Executable, missing: str) -> Any:
+    """The one row `statement` selects; none (it does not exist, or is not the user's to see)
+    is NotFound(missing)."""
+    row = db.session.scalar(statement)
+    if row is None:
+        raise NotFound(missing)
+    return row

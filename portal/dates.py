@@ -82,38 +82,28 @@ def clock(value: datetime | time) -> str:
     return f"{hour}{minutes}{'am' if value.hour < 12 else 'pm'}"
 
 
-@_blank_if_none
-def day(value: datetime | date) -> str:
-    """'Tuesday 3 December'."""
-    value = _date(value)
-    return f"{DAYS[value.weekday()]} {value.day} {MONTHS[value.month - 1]}"
+def _in_words(
+    example: str, *, weekday: bool = True, year: bool = False, short: bool = False
+) -> Callable[[datetime | date | None], str]:
+    """A filter putting a date (or an instant's UK date) in words, like `example`: the one
+    way every page words a date, each filter below picking its parts."""
+
+    def words(value: datetime | date) -> str:
+        value = _date(value)
+        width = 3 if short else None
+        parts = [DAYS[value.weekday()][:width]] if weekday else []
+        parts += [str(value.day), MONTHS[value.month - 1][:width]]
+        return " ".join([*parts, str(value.year)] if year else parts)
+
+    words.__doc__ = f"{example!r}."
+    return _blank_if_none(words)
 
 
-@_blank_if_none
-def long_date(value: datetime | date) -> str:
-    """'Tuesday 3 December 2026'."""
-    return f"{day(value)} {_date(value).year}"
-
-
-@_blank_if_none
-def date_words(value: datetime | date) -> str:
-    """'3 December 2026'."""
-    value = _date(value)
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-
-
-@_blank_if_none
-def short_day(value: datetime | date) -> str:
-    """'Tue 3 Dec'."""
-    value = _date(value)
-    return f"{DAYS[value.weekday()][:3]} {value.day} {MONTHS[value.month - 1][:3]}"
-
-
-@_blank_if_none
-def day_month(value: datetime | date) -> str:
-    """'3 Dec'."""
-    value = _date(value)
-    return f"{value.day} {MONTHS[value.month - 1][:3]}"
+day = _in_words("Tuesday 3 December")
+long_date = _in_words("Tuesday 3 December 2026", year=True)
+date_words = _in_words("3 December 2026", weekday=False, year=True)
+short_day = _in_words("Tue 3 Dec", short=True)
+day_month = _in_words("3 Dec", weekday=False, short=True)
 
 
 def month_words(value: date | str) -> str:

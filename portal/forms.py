@@ -38,6 +38,10 @@ class Form(FlaskForm):
                 filters.append(_strip)
             return unbound_field.bind(form=form, filters=filters, **options)
 
+    def data_for(self, *names: str) -> dict[str, Any]:
+        """The answers to the fields `names`, by name: what a service takes as keywords."""
+        return {name: self[name].data for name in names}
+
     @property
     def first_draw(self) -> bool:
         """Shown for the first time (a GET), not sent back: the moment for starting values."""
@@ -114,6 +118,13 @@ def box(
 ) -> TextAreaField:
     """A box of free text at most `limit` characters; `required` as for `line`."""
     return TextAreaField(label, validators=_text_checks(limit, required, too_long), **kwargs)
+
+
+def date_box(label: str, message: str, required: str | None = None, **kwargs) -> DateBox:
+    """A date typed as YYYY-MM-DD; `message` for text that is not one, `required` for a blank
+    answer (without it a blank answer is fine)."""
+    check = InputRequired(required) if required else Optional()
+    return DateBox(label, message, validators=[check], **kwargs)
 
 
 def _text_checks(limit: int, required: str | None, too_long: str | None) -> list:
@@ -290,17 +301,22 @@ class VersionField(IntegerField):
 
 
 def email_field(
-    label: str = "Email address", required: str = "Enter their email address"
+    label: str = "Email address",
+    required: str = "Enter their email address",
+    *,
+    check_format: bool = True,
 ) -> EmailField:
-    """An email address field with the checks and messages every form uses."""
-    return EmailField(
-        label,
-        validators=[
-            DataRequired(required),
-            Length(max=254, message="Enter an email address of 254 characters or fewer"),
+    """An email address field with the checks and messages every form uses. Signing in skips
+    the format check: a wrong address there gets the same answer as a wrong password."""
+    checks = [
+        DataRequired(required),
+        Length(max=254, message="Enter an email address of 254 characters or fewer"),
+    ]
+    if check_format:
+        checks.append(
             Email(
                 "Enter an email address in the correct format, like name@example.org",
                 check_deliverability=False,
-            ),
-        ],
-    )
+            )
+        )
+    return EmailField(label, validators=checks)

@@ -103,38 +103,35 @@ def _signed_in() -> bool:
     return bool(getattr(current_user, "is_authenticated", False))
 
 
+# The header's links in their order: (roles that see it, none meaning everyone signed in;
+# endpoint; label).
+NAV: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("champion",), "home.champion", "Champion home"),
+    (("keyworker",), "clients.caseload", "Caseload"),
+    (("champion",), "accompaniment.queue", "Requests"),
+    (("champion",), "safety.today", "Today"),
+    (("champion",), "volunteers.volunteer_list", "Volunteers"),
+    (("champion",), "volunteers.checks_due", "Checks due"),
+    (("volunteer",), "home.volunteer", "My escorts"),
+    (("volunteer",), "volunteers.my_meetings", "My meetings"),
+    (("volunteer",), "volunteers.my_availability", "When I'm free"),
+    (("volunteer",), "volunteers.my_calendar", "Calendar"),
+    ((), "meetings.search", "Meetings"),
+    (("champion", "admin"), "reports.index", "Reports"),
+    (("admin",), "admin.accounts_list", "Accounts"),
+    (("admin",), "admin.audit_trail", "Audit trail"),
+    (("admin",), "admin.settings", "Settings"),
+    (("admin",), "governance.data_protection", "Data protection"),
+    (("admin",), "clients.transfer", "Move clients"),
+)
+
+
 def _nav_items() -> list[tuple[str, str]]:
     """(endpoint, label) for what the signed-in person's roles may do."""
     if not _signed_in():
         return []
-    items: list[tuple[str, str]] = []
-    if current_user.has_role("champion"):
-        items.append(("home.champion", "Champion home"))
-    if current_user.has_role("keyworker"):
-        items.append(("clients.caseload", "Caseload"))
-    if current_user.has_role("champion"):
-        items += [
-            ("accompaniment.queue", "Requests"),
-            ("safety.today", "Today"),
-            ("volunteers.volunteer_list", "Volunteers"),
-            ("volunteers.checks_due", "Checks due"),
-        ]
-    if current_user.has_role("volunteer"):
-        items.append(("home.volunteer", "My escorts"))
-        items += [
-            ("volunteers.my_meetings", "My meetings"),
-            ("volunteers.my_availability", "When I'm free"),
-            ("volunteers.my_calendar", "Calendar"),
-        ]
-    items.append(("meetings.search", "Meetings"))
-    if current_user.has_role("champion", "admin"):
-        items.append(("reports.index", "Reports"))
-    if current_user.has_role("admin"):
-        items += [
-            ("admin.accounts_list", "Accounts"),
-            ("admin.audit_trail", "Audit trail"),
-            ("admin.settings", "Settings"),
-            ("governance.data_protection", "Data protection"),
-        ]
-        items.append(("clients.transfer", "Move clients"))
-    return items
+    return [
+        (endpoint, label)
+        for roles, endpoint, label in NAV
+        if not roles or current_user.has_role(*roles)
+    ]

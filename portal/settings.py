@@ -47,6 +47,19 @@ class Setting:
     group: str = "Service"
 
 
+def _weight(what: str, default: int) -> Setting:
+    """One of the matching score's weights: points out of 100 for `what`."""
+    return Setting(
+        f"Weight: {what}",
+        "Matching score points.",
+        "int",
+        default,
+        low=0,
+        high=100,
+        group="Matching",
+    )
+
+
 SETTINGS: dict[str, Setting] = {
     "service_name": Setting(
         "Service name", "Shown in the header and in emails.", "text", config_key="SERVICE_NAME"
@@ -159,51 +172,11 @@ SETTINGS: dict[str, Setting] = {
         high=120,
         group="Retention",
     ),
-    "weight_attends_meeting": Setting(
-        "Weight: already goes to that meeting",
-        "Matching score points.",
-        "int",
-        40,
-        low=0,
-        high=100,
-        group="Matching",
-    ),
-    "weight_knows_fellowship": Setting(
-        "Weight: knows the fellowship",
-        "Matching score points.",
-        "int",
-        20,
-        low=0,
-        high=100,
-        group="Matching",
-    ),
-    "weight_distance": Setting(
-        "Weight: lives near the venue",
-        "Matching score points.",
-        "int",
-        20,
-        low=0,
-        high=100,
-        group="Matching",
-    ),
-    "weight_load": Setting(
-        "Weight: fewer escorts recently",
-        "Matching score points.",
-        "int",
-        10,
-        low=0,
-        high=100,
-        group="Matching",
-    ),
-    "weight_reliability": Setting(
-        "Weight: good record of turning up",
-        "Matching score points.",
-        "int",
-        10,
-        low=0,
-        high=100,
-        group="Matching",
-    ),
+    "weight_attends_meeting": _weight("already goes to that meeting", 40),
+    "weight_knows_fellowship": _weight("knows the fellowship", 20),
+    "weight_distance": _weight("lives near the venue", 20),
+    "weight_load": _weight("fewer escorts recently", 10),
+    "weight_reliability": _weight("good record of turning up", 10),
 }
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from ..audit import audit
 from ..auth.models import User
 from ..clients.models import Client
+from ..database import add_unique
 from ..errors import InvalidChange, NotFound
 from ..extensions import db
 from ..volunteers.models import Volunteer
@@ -28,22 +28,11 @@ def record_conflict(request_id: int, volunteer_id: int, note: str | None, actor:
     volunteer = db.session.get(Volunteer, volunteer_id)
     if volunteer is None:
         raise InvalidChange("Choose a volunteer from the list", field="volunteer_id")
-    db.session.add(
-        VolunteerClientConflict(
-            volunteer_id=volunteer.id,
-            client_id=request.client_id,
-            note=note,
-            created_by_id=actor.id,
-        )
+    conflict = VolunteerClientConflict(
+        volunteer_id=volunteer.id, client_id=request.client_id, note=note, created_by_id=actor.id
     )
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise InvalidChange(
-            f"A conflict between {volunteer.preferred_name} and this client is already recorded",
-            field="volunteer_id",
-        ) from None
+    already = f"A conflict between {volunteer.preferred_name} and this client is already recorded"
+    add_unique(conflict, refusal=InvalidChange(already, field="volunteer_id"))
     client_ref = db.session.scalar(select(Client.reference).where(Client.id == request.client_id))
     audit(
         "conflict_recorded",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import flash, request, url_for
 
 from ..errors import InvalidChange
+from ..form_flow import refuse, run, submit
 from ..forms import Form
 from ..web import me, query_text, redirect_303, render, role_required
 from . import bp
 from . import coordination as champion
 from . import offers as offering
 from .escorts import peer_contacts
-from .form_flow import refuse, run, submit
 from .forms import AnswerForm, ConflictForm, OfferForm, OfferTopForm, ReleaseForm, WithdrawForm
 from .looks import record_look
 from .models import OFFER_STATES, STATES, WITHDRAW_CODES

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import url_for
 
+from ..form_flow import refuse, run, submit
 from ..web import me, render, role_required
 from . import offers as offering
 from . import offers_bp as bp
 from .escorts import offer_page
-from .form_flow import refuse, run, submit
 from .forms import DeclineForm, ReleaseForm
 from .looks import record_look
 from .models import Offer

@@ -17,11 +17,11 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from ..audit import audit, utcnow
 from ..auth.models import User
 from ..clients.models import Client
+from ..database import add_unique
 from ..errors import Conflict, InvalidChange
 from ..extensions import db
 from ..matching import check_eligibility
@@ -216,12 +216,9 @@ def _create_offers(
         )
         for volunteer_id in volunteer_ids
     ]
-    db.session.add_all(offers)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("Someone offered this request at the same time. Reload it.") from None
+    add_unique(
+        *offers, refusal=Conflict("Someone offered this request at the same time. Reload it.")
+    )
     who = names[volunteer_ids[0]] if len(volunteer_ids) == 1 else f"{len(volunteer_ids)} volunteers"
     if request.state == "open":
         note = f"Offered to {who}" + (" at once: the first to accept goes" if broadcast else "")

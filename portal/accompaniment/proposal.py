@@ -106,22 +106,20 @@ def volunteer_fingerprint() -> tuple[Any, ...]:
     def one(expression: Any) -> Any:
         return expression.scalar_subquery()
 
+    def count_and_last(key: Any, last: Any = None) -> list[Any]:
+        """A volunteers' table's row count and its largest `last` (by default `key`)."""
+        return [one(select(func.count(key))), one(select(func.max(key if last is None else last)))]
+
     parts = [
-        one(select(func.count(Volunteer.id))),
-        one(select(func.max(Volunteer.updated_at))),
+        *count_and_last(Volunteer.id, Volunteer.updated_at),
         one(select(func.count()).select_from(VolunteerLanguage)),
-        one(select(func.count(SafeguardingItem.id))),
-        one(select(func.max(SafeguardingItem.updated_at))),
-        one(select(func.count(VolunteerMeeting.id))),
-        one(select(func.max(VolunteerMeeting.id))),
-        one(select(func.count(AvailabilityWindow.id))),
-        one(select(func.max(AvailabilityWindow.id))),
-        one(select(func.count(TimeAway.id))),
-        one(select(func.max(TimeAway.id))),
+        *count_and_last(SafeguardingItem.id, SafeguardingItem.updated_at),
+        *count_and_last(VolunteerMeeting.id),
+        *count_and_last(AvailabilityWindow.id),
+        *count_and_last(TimeAway.id),
         one(select(func.max(RequestEvent.id))),
         one(select(func.max(Offer.id))),
-        one(select(func.count(VolunteerClientConflict.id))),
-        one(select(func.max(VolunteerClientConflict.id))),
+        *count_and_last(VolunteerClientConflict.id),
     ]
     return tuple(str(value) for value in db.session.execute(select(*parts)).one())
 

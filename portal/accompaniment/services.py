@@ -11,13 +11,13 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from .. import dates
 from ..audit import audit, utcnow
 from ..auth.models import User
 from ..clients.models import Client, FamaSession
 from ..clients.picker import occurrence_of
+from ..database import add_unique
 from ..errors import Conflict, InvalidChange, NotFound
 from ..extensions import db
 from ..meetings.models import Meeting
@@ -371,12 +371,7 @@ def raise_request(
         is_current=True,
         created_by_id=actor.id,
     )
-    db.session.add(request)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(CONFLICT_MESSAGE) from None
+    add_unique(request, refusal=Conflict(CONFLICT_MESSAGE))
     _record_event(request, None, "open", actor, "Request raised")
     client.commitment_meeting_id = meeting.id
     client.commitment_at = starts_at

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import url_for
@@ -10,17 +11,39 @@ from werkzeug.wrappers import Response
 
 from ..audit import audit_view
 from ..errors import InvalidChange
-from ..forms import Form
+from ..form_flow import refuse, submit
 from ..web import me, render, role_required
 from . import bp
-from .form_flow import refuse, submit
 from .forms import CancelForm, DateForm, RequestForm
-from .request_pages import RequestPage, request_form_page, request_page
+from .request_pages import request_form_page, request_page
 from .services import cancel_request, change_request_date, raise_request
 
-TEMPLATES = {
-    "cancel": "accompaniment/confirm_cancel.html",
-    "date": "accompaniment/change_date.html",
+
+@dataclass(frozen=True)
+class _Change:
+    """A keyworker's change to a request: its form, its page, the service call, what to say."""
+
+    form: type[CancelForm] | type[DateForm]
+    template: str
+    action: Callable[[Any, Any], Any]  # (the request, the valid form) -> the service's answer
+    done: str
+
+
+CHANGES = {
+    "cancel": _Change(
+        CancelForm,
+        "accompaniment/confirm_cancel.html",
+        lambda item, form: cancel_request(item, me(), form.reason.data, form.version.data),
+        "The request is cancelled.",
+    ),
+    "date": _Change(
+        DateForm,
+        "accompaniment/change_date.html",
+        lambda item, form: change_request_date(
+            item, me(), form.meeting_date.day, form.version.data
+        ),
+        "The date is changed and the request is open for volunteers again.",
+    ),
 }
 
 
@@ -28,16 +51,17 @@ def _show_url(request_id: int) -> str:
     return url_for("accompaniment.show", request_id=request_id)
 
 
-def _change(
-    page: RequestPage, change: str, form: Form, action: Callable[[], Any], done: str
-) -> Response | str:
+def _change(request_id: int, change: str) -> Response | str:
     """Save a keyworker's change to the request, or say why it cannot be made now (checked after
     the form, so a stale page still gets its 409), or show the form (again)."""
+    page = request_page(me(), request_id)
+    how = CHANGES[change]
+    form = how.form.for_request(page)
     back = _show_url(page.item.id)
-    answer = submit(form, action, done, back)
+    answer = submit(form, lambda: how.action(page.item, form), how.done, back)
     if answer is None and (refusal := page.refusal(change)):
         answer = refuse(refusal, back)
-    return answer or render(TEMPLATES[change], form=form, **page.about())
+    return answer or render(how.template, form=form, **page.about())
 
 
 @bp.route("/for/<int:client_id>/new", methods=["GET", "POST"])
@@ -70,26 +94,10 @@ def show(request_id: int):
 @bp.route("/<int:request_id>/cancel", methods=["GET", "POST"])
 @role_required("keyworker")
 def cancel(request_id: int):
-    page = request_page(me(), request_id)
-    form = CancelForm.for_request(page)
-    return _change(
-        page,
-        "cancel",
-        form,
-        lambda: cancel_request(page.item, me(), form.reason.data, form.version.data),
-        "The request is cancelled.",
-    )
+    return _change(request_id, "cancel")
 
 
 @bp.route("/<int:request_id>/date", methods=["GET", "POST"])
 @role_required("keyworker")
 def change_date(request_id: int):
-    page = request_page(me(), request_id)
-    form = DateForm.for_request(page)
-    return _change(
-        page,
-        "date",
-        form,
-        lambda: change_request_date(page.item, me(), form.meeting_date.day, form.version.data),
-        "The date is changed and the request is open for volunteers again.",
-    )
+    return _change(request_id, "date")

@@ -5,7 +5,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..auth.models import ROLES
-from ..forms import CheckboxGroup, Form, VersionField, WholeNumberField, choices, email_field
+from ..forms import CheckboxGroup, Form, VersionField, WholeNumberField, choices, email_field, line
 from ..settings import SETTINGS, all_settings
 
 
@@ -19,13 +19,12 @@ def role_field(label: str) -> CheckboxGroup:
 
 
 class InviteForm(Form):
-    name = StringField(
+    name = line(
         "Name",
+        100,
+        "Enter their name",
+        too_long="Enter a name of 100 characters or fewer",
         description="How colleagues will see them in the portal, for example their first name.",
-        validators=[
-            DataRequired("Enter their name"),
-            Length(max=100, message="Enter a name of 100 characters or fewer"),
-        ],
     )
     email = email_field(required="Enter their email address")
     roles = role_field("Roles")

@@ -5,6 +5,7 @@ from flask import flash, request, url_for
 from ..auth import services as accounts
 from ..auth.models import ACCOUNT_STATES, ROLES, User
 from ..errors import Conflict, InvalidChange
+from ..form_flow import submit
 from ..settings import SETTINGS, save_settings
 from ..web import me, paginate, query_text, redirect_303, render, role_required, show_error
 from . import bp
@@ -40,15 +41,14 @@ def accounts_list():
 @role_required("admin")
 def invite():
     form = InviteForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.invite_user(form.email.data, form.name.data, form.roles.data, me())
-        except InvalidChange as error:
-            show_error(form, error, "email")
-        else:
-            flash(f"Invitation sent to {user.email}.", "success")
-            return redirect_303(url_for("admin.account", user_id=user.id))
-    return render("admin/invite.html", form=form)
+    invited = submit(
+        form,
+        lambda: accounts.invite_user(form.email.data, form.name.data, form.roles.data, me()),
+        lambda user: f"Invitation sent to {user.email}.",
+        lambda user: url_for("admin.account", user_id=user.id),
+        by="email",
+    )
+    return invited or render("admin/invite.html", form=form)
 
 
 def _account_page(user, roles_form=None, status=200, message=None):
@@ -91,19 +91,17 @@ def change_roles(user_id: int):
 def _confirmed_action(user_id: int, action: Callable[[User, int | None], object], done: str):
     """GET shows a confirmation page; POST carries the change out."""
     user = accounts.get_user(user_id)
-    form = VersionedActionForm(data={"version": user.version})
-    if request.method == "POST":
-        form = VersionedActionForm()
-        if form.validate_on_submit():
-            try:
-                action(user, form.version.data)
-            except InvalidChange as error:
-                flash(error.message, "error")
-            except Conflict as error:  # the account page again, with its latest state and a banner
-                return _account_page(user, status=409, message=error.message)
-            else:
-                flash(done.format(email=user.email), "success")
-            return redirect_303(url_for("admin.account", user_id=user.id))
+    form = VersionedActionForm.drawn({"version": user.version})
+    if form.validate_on_submit():
+        try:
+            action(user, form.version.data)
+        except InvalidChange as error:
+            flash(error.message, "error")
+        except Conflict as error:  # the account page again, with its latest state and a banner
+            return _account_page(user, status=409, message=error.message)
+        else:
+            flash(done.format(email=user.email), "success")
+        return redirect_303(url_for("admin.account", user_id=user.id))
     return render("admin/confirm_deactivate.html", user=user, form=form)
 
 
@@ -135,16 +133,16 @@ def resend_invitation(user_id: int):
 @role_required("admin")
 def settings():
     form = settings_form()
-    if form.validate_on_submit():
-        try:
-            changed = save_settings(setting_values(form), me().id)
-        except InvalidChange as error:  # by its field, with the admin's other values kept
-            show_error(form, error)
-        else:
-            saved = f"Settings saved ({len(changed)} changed)." if changed else "Nothing changed."
-            flash(saved, "success")
-            return redirect_303(url_for("admin.settings"))
-    return render("admin/settings.html", form=form, settings=SETTINGS)
+    saved = submit(
+        form,
+        lambda: save_settings(setting_values(form), me().id),
+        lambda changed: (
+            f"Settings saved ({len(changed)} changed)." if changed else "Nothing changed."
+        ),
+        url_for("admin.settings"),
+        stay=True,  # a refusal goes by its field, with the admin's other values kept
+    )
+    return saved or render("admin/settings.html", form=form, settings=SETTINGS)
 
 
 def _audit_search():

@@ -1,4 +1,4 @@
-from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..forms import Form, email_field
@@ -6,13 +6,7 @@ from .passwords import MAX_LENGTH, password_problem
 
 
 class SignInForm(Form):
-    email = EmailField(
-        "Email address",
-        validators=[
-            DataRequired("Enter your email address"),
-            Length(max=254, message="Enter an email address of 254 characters or fewer"),
-        ],
-    )
+    email = email_field(required="Enter your email address", check_format=False)
     password = PasswordField(
         "Password",
         validators=[

@@ -166,6 +166,15 @@ def _external_url(endpoint: str, **values: object) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
+def _email_link(
+    user: User, purpose: str, kind: str, endpoint: str, lifetime: timedelta, **context: object
+) -> None:
+    """Email `user` a fresh `purpose` link to `endpoint`, with the `kind` email's template."""
+    token = _issue_token(user, purpose, lifetime)
+    link = _external_url(endpoint, token=token)
+    queue_email(kind, user.email, kind, user=user, link=link, **context)
+
+
 def set_password_with_token(token: str, purpose: str, password: str) -> User:
     """Use a link once to set a password; every other session of the account ends."""
     user = user_for_token(token, purpose)
@@ -192,14 +201,14 @@ def request_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.active:
         return
-    token = _issue_token(user, RESET, current_app.config["RESET_LIFETIME"])
-    queue_email(
+    lifetime = current_app.config["RESET_LIFETIME"]
+    _email_link(
+        user,
+        RESET,
         "password_reset",
-        user.email,
-        "password_reset",
-        user=user,
-        link=_external_url("auth.reset_password", token=token),
-        lifetime_minutes=int(current_app.config["RESET_LIFETIME"].total_seconds() // 60),
+        "auth.reset_password",
+        lifetime,
+        lifetime_minutes=int(lifetime.total_seconds() // 60),
     )
     audit("password_reset_requested", user, actor_id=user.id)
     db.session.commit()
@@ -232,16 +241,16 @@ def _check_roles(roles: list[str] | set[str]) -> set[str]:
 
 
 def _send_invitation(user: User, inviter: User | None) -> None:
-    token = _issue_token(user, INVITE, current_app.config["INVITATION_LIFETIME"])
-    user.invited_at = utcnow()
-    queue_email(
+    lifetime = current_app.config["INVITATION_LIFETIME"]
+    user.invited_at = utcnow()  # before the email, whose words may show it
+    _email_link(
+        user,
+        INVITE,
         "invitation",
-        user.email,
-        "invitation",
-        user=user,
-        link=_external_url("auth.accept_invitation", token=token),
+        "auth.accept_invitation",
+        lifetime,
         service_name=get_setting("service_name"),
-        days=current_app.config["INVITATION_LIFETIME"].days,
+        days=lifetime.days,
     )
 
 

@@ -6,9 +6,9 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
-from ..errors import InvalidChange
 from ..extensions import db, login_manager
-from ..web import is_safe_next, me, public, redirect_303, render, show_error, signed_in
+from ..form_flow import submit
+from ..web import is_safe_next, me, public, redirect_303, render, signed_in
 from . import bp, services
 from .forms import ChangePasswordForm, NewPasswordForm, ResetRequestForm, SignInForm
 from .models import User
@@ -98,16 +98,16 @@ def _set_password_page(token: str, purpose: str, template: str):
     if user is None:
         return render("auth/link_expired.html", purpose=purpose), 410
     form = NewPasswordForm()
-    if form.validate_on_submit():
-        try:
-            user = services.set_password_with_token(token, purpose, form.password.data)
-        except InvalidChange as error:
-            show_error(form, error, "password")
-        else:
-            _start_session(user)
-            flash("Your password is saved and you are signed in.", "success")
-            return redirect_303(url_for("home.index"))
-    return render(template, form=form, user=user)
+    saved = submit(
+        form,
+        lambda: _start_session(
+            services.set_password_with_token(token, purpose, form.password.data)
+        ),
+        "Your password is saved and you are signed in.",
+        url_for("home.index"),
+        by="password",
+    )
+    return saved or render(template, form=form, user=user)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -122,21 +122,25 @@ def accept_invitation(token: str):
     return _set_password_page(token, services.INVITE, "auth/accept_invitation.html")
 
 
+def _change_own_password(form: ChangePasswordForm) -> None:
+    """Change the signed-in person's password, then start their session afresh."""
+    user = me()
+    services.change_password(user, form.current_password.data, form.password.data)
+    _start_session(user)
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @signed_in
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        user = me()
-        try:
-            services.change_password(user, form.current_password.data, form.password.data)
-        except InvalidChange as error:
-            show_error(form, error, "current_password")
-        else:
-            _start_session(user)
-            flash("Your password is changed. You have been signed out everywhere else.", "success")
-            return redirect_303(url_for("home.index"))
-    return render("auth/change_password.html", form=form)
+    changed = submit(
+        form,
+        lambda: _change_own_password(form),
+        "Your password is changed. You have been signed out everywhere else.",
+        url_for("home.index"),
+        by="current_password",
+    )
+    return changed or render("auth/change_password.html", form=form)
 
 
 @bp.app_context_processor

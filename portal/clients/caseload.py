@@ -15,7 +15,7 @@ from sqlalchemy.orm import noload
 from ..accompaniment.models import LIVE_STATES, AccompanimentRequest
 from ..audit import utcnow
 from ..auth.models import User
-from ..errors import NotFound
+from ..database import one_or_missing
 from ..extensions import db
 from ..meetings.occurrences import LONDON
 from ..web import Page, paginate
@@ -49,12 +49,8 @@ _CURRENT_REQUEST = and_(
 
 def get_client_for(user: User, client_id: int) -> Client:
     """One of `user`'s own clients; anybody else's (or none) is NotFound."""
-    client = db.session.scalar(
-        select(Client).where(Client.id == client_id, Client.keyworker_id == user.id)
-    )
-    if client is None:
-        raise NotFound("No such client")
-    return client
+    mine = select(Client).where(Client.id == client_id, Client.keyworker_id == user.id)
+    return one_or_missing(mine, "No such client")
 
 
 def next_action_expression(now: datetime) -> Any:

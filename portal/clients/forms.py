@@ -7,11 +7,10 @@ from wtforms import (
     BooleanField,
     HiddenField,
     StringField,
-    TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..forms import CheckboxGroup, DateBox, Form, Radios, Select, VersionField, box, choices, line
+from ..forms import CheckboxGroup, Form, Radios, Select, VersionField, box, choices, date_box, line
 from . import fama
 from .models import CONSENTS, GENDERS, OUTCOMES, Client, Goal
 from .picker import today_in_london
@@ -77,13 +76,15 @@ class ClientForm(Form):
     def details(self) -> dict[str, Any]:
         """The answers as add_client and update_client take them."""
         return {
-            "reference": self.reference.data,
-            "first_name": self.first_name.data,
-            "gender": self.gender.data,
-            "pronouns": self.pronouns.data,
-            "languages": self.languages.data,
-            "access_needs": self.access_needs.data,
-            "literacy_support": self.literacy_support.data,
+            **self.data_for(
+                "reference",
+                "first_name",
+                "gender",
+                "pronouns",
+                "languages",
+                "access_needs",
+                "literacy_support",
+            ),
             "fellowship_ids": self.fellowships.data or [],
         }
 
@@ -113,10 +114,10 @@ class OutcomeForm(Form):
 
 
 class _SessionBase(Form):
-    held_on = DateBox(
+    held_on = date_box(
         "Date of the session",
         "Enter the date of the session, like 2026-12-03",
-        validators=[InputRequired("Enter the date of the session")],
+        "Enter the date of the session",
     )
     notes = box(
         "Notes about mutual aid (optional)",
@@ -209,12 +210,10 @@ SESSION_FORMS = {1: Session1Form, 2: Session2Form, 3: Session3Form}
 
 
 class GoalForm(Form):
-    goal = TextAreaField(
+    goal = box(
         "Goal",
-        validators=[
-            DataRequired("Write the goal"),
-            Length(max=300, message="Enter 300 characters or fewer"),
-        ],
+        300,
+        "Write the goal",
         description="For example: talk to people at meetings, or find a sponsor.",
     )
     progress = box("Progress made so far (optional)", 1000)
@@ -230,17 +229,15 @@ class GoalForm(Form):
         """The answers as update_goal takes them."""
         return {
             "goal_text": self.goal.data,
-            "progress": self.progress.data,
-            "remaining": self.remaining.data,
-            "achieved": self.achieved.data,
+            **self.data_for("progress", "remaining", "achieved"),
         }
 
 
 class JournalForm(Form):
-    attended_on = DateBox(
+    attended_on = date_box(
         "Date of the meeting",
         "Enter the date of the meeting, like 2026-12-03",
-        validators=[InputRequired("Enter the date of the meeting")],
+        "Enter the date of the meeting",
     )
     meeting_name = line("Which meeting", 200, "Write which meeting it was")
     reactions = box("How they felt about it", 1000)

@@ -12,6 +12,7 @@ from ..accompaniment.models import LIVE_STATES, AccompanimentRequest
 from ..accompaniment.models import OUTCOMES as REQUEST_OUTCOMES
 from ..audit import audit, utcnow
 from ..auth.models import User
+from ..database import one_or_missing
 from ..dates import clock, clock_on, london_today
 from ..errors import InvalidChange, NotFound
 from ..extensions import db
@@ -82,12 +83,10 @@ SESSION_FIELDS: dict[int, set[str]] = {
 
 
 def get_session_for(client: Client, session_id: int) -> FamaSession:
-    session = db.session.scalar(
-        select(FamaSession).where(FamaSession.id == session_id, FamaSession.client_id == client.id)
+    theirs = select(FamaSession).where(
+        FamaSession.id == session_id, FamaSession.client_id == client.id
     )
-    if session is None:
-        raise NotFound("No such session")
-    return session
+    return one_or_missing(theirs, "No such session")
 
 
 def committed_meeting(client: Client) -> Meeting | None:

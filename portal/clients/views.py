@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from flask import abort, flash, request, url_for
 from werkzeug.wrappers import Response
@@ -10,6 +12,7 @@ from werkzeug.wrappers import Response
 from ..accompaniment.models import STATES as REQUEST_STATES
 from ..audit import audit_view, utcnow
 from ..errors import InvalidChange
+from ..form_flow import submit
 from ..forms import Form
 from ..web import me, query_text, redirect_303, render, role_required, show_error, wants_fragment
 from . import bp, fama, picker
@@ -25,7 +28,7 @@ from .forms import (
     TransferSearchForm,
     VersionForm,
 )
-from .models import CONSENTS, OUTCOMES, Client, FamaSession
+from .models import CONSENTS, OUTCOMES, Client, FamaSession, Goal
 
 
 def _to_client(
@@ -36,8 +39,12 @@ def _to_client(
 ) -> Response:
     if message:
         flash(message, category)
+    return redirect_303(_client_url(client, anchor))
+
+
+def _client_url(client: Client, anchor: str | None = None) -> str:
     url = url_for("clients.show", client_id=client.id)
-    return redirect_303(f"{url}#{anchor}" if anchor else url)
+    return f"{url}#{anchor}" if anchor else url
 
 
 @bp.route("/")
@@ -67,16 +74,14 @@ def _client_form(client: Client | None = None) -> ClientForm:
 @role_required("keyworker")
 def add():
     form = _client_form()
-    if form.validate_on_submit():
-        try:
-            client = clients.add_client(me(), **form.details())
-        except InvalidChange as error:  # by its field, with what was typed kept
-            show_error(form, error)
-        else:
-            return _to_client(
-                client, f"{client.first_name} ({client.reference}) is on your caseload."
-            )
-    return render("clients/client_form.html", form=form, client=None)
+    added = submit(
+        form,
+        lambda: clients.add_client(me(), **form.details()),
+        lambda client: f"{client.first_name} ({client.reference}) is on your caseload.",
+        _client_url,
+        stay=True,  # a refusal goes by its field, with what was typed kept
+    )
+    return added or render("clients/client_form.html", form=form, client=None)
 
 
 @bp.route("/<int:client_id>")
@@ -103,14 +108,14 @@ def show(client_id: int):
 def edit(client_id: int):
     client = clients.get_client_for(me(), client_id)
     form = _client_form(client)
-    if form.validate_on_submit():
-        try:
-            clients.update_client(client, me(), form.version.data, **form.details())
-        except InvalidChange as error:  # by its field, with what was typed kept
-            show_error(form, error)
-        else:
-            return _to_client(client, "The client's details are saved.")
-    return render("clients/client_form.html", form=form, client=client)
+    saved = submit(
+        form,
+        lambda: clients.update_client(client, me(), form.version.data, **form.details()),
+        "The client's details are saved.",
+        _client_url(client),
+        stay=True,  # a refusal goes by its field, with what was typed kept
+    )
+    return saved or render("clients/client_form.html", form=form, client=client)
 
 
 @bp.route("/<int:client_id>/close", methods=["GET", "POST"])
@@ -146,14 +151,16 @@ def give_consent(client_id: int, kind: str):
     client = clients.get_client_for(me(), client_id)
     consent = clients.consent_wording(kind)
     form = ConsentForm(data={"version": client.version, "phone": client.phone})
-    if form.validate_on_submit():
-        try:
-            clients.give_consent(client, me(), kind, form.version.data, form.phone.data)
-        except InvalidChange as error:  # by the phone, with what was typed kept
-            show_error(form, error)
-        else:
-            return _to_client(client, "The client's consent is recorded.", "consents")
-    return render("clients/consent.html", client=client, form=form, kind=kind, consent=consent)
+    saved = submit(
+        form,
+        lambda: clients.give_consent(client, me(), kind, form.version.data, form.phone.data),
+        "The client's consent is recorded.",
+        _client_url(client, "consents"),
+        stay=True,  # a refusal goes by the phone, with what was typed kept
+    )
+    return saved or render(
+        "clients/consent.html", client=client, form=form, kind=kind, consent=consent
+    )
 
 
 @bp.route("/<int:client_id>/consents/<kind>/withdraw", methods=["GET", "POST"])
@@ -231,14 +238,23 @@ def show_session(client_id: int, session_id: int):
 def outcome(client_id: int):
     client = clients.get_client_for(me(), client_id)
     form = OutcomeForm(data={"outcome": client.fama_outcome or "", "version": client.version})
-    if form.validate_on_submit():
-        try:
-            clients.record_outcome(client, me(), form.outcome.data, form.version.data)
-        except InvalidChange as error:  # by the choices, with the answer kept
-            show_error(form, error)
-        else:
-            return _to_client(client, "The outcome is recorded.")
-    return render("clients/outcome.html", client=client, form=form)
+    saved = submit(
+        form,
+        lambda: clients.record_outcome(client, me(), form.outcome.data, form.version.data),
+        "The outcome is recorded.",
+        _client_url(client),
+        stay=True,  # a refusal goes by the choices, with the answer kept
+    )
+    return saved or render("clients/outcome.html", client=client, form=form)
+
+
+def _goal_page(
+    client: Client, goal: Goal | None, form: GoalForm, action: Callable[[], Any], done: str
+) -> Response | str:
+    """Save the goal and go back to the client's goals; a refusal goes by its field, with what
+    was typed kept."""
+    saved = submit(form, action, done, _client_url(client, "goals"), stay=True)
+    return saved or render("clients/goal_form.html", client=client, form=form, goal=goal)
 
 
 @bp.route("/<int:client_id>/goals/new", methods=["GET", "POST"])
@@ -246,14 +262,13 @@ def outcome(client_id: int):
 def new_goal(client_id: int):
     client = clients.get_client_for(me(), client_id)
     form = GoalForm()
-    if form.validate_on_submit():
-        try:
-            clients.add_goal(client, me(), form.goal.data, form.progress.data, form.remaining.data)
-        except InvalidChange as error:  # by its field, with what was typed kept
-            show_error(form, error)
-        else:
-            return _to_client(client, "The goal is added.", "goals")
-    return render("clients/goal_form.html", client=client, form=form, goal=None)
+    return _goal_page(
+        client,
+        None,
+        form,
+        lambda: clients.add_goal(client, me(), **form.data_for("goal", "progress", "remaining")),
+        "The goal is added.",
+    )
 
 
 @bp.route("/<int:client_id>/goals/<int:goal_id>", methods=["GET", "POST"])
@@ -262,14 +277,13 @@ def edit_goal(client_id: int, goal_id: int):
     client = clients.get_client_for(me(), client_id)
     goal = clients.get_goal_for(client, goal_id)
     form = GoalForm.for_goal(goal)
-    if form.validate_on_submit():
-        try:
-            clients.update_goal(client, goal, me(), form.version.data, **form.changes())
-        except InvalidChange as error:  # by its field, with what was typed kept
-            show_error(form, error)
-        else:
-            return _to_client(client, "The goal is saved.", "goals")
-    return render("clients/goal_form.html", client=client, form=form, goal=goal)
+    return _goal_page(
+        client,
+        goal,
+        form,
+        lambda: clients.update_goal(client, goal, me(), form.version.data, **form.changes()),
+        "The goal is saved.",
+    )
 
 
 @bp.route("/<int:client_id>/journal/new", methods=["GET", "POST"])
@@ -277,14 +291,14 @@ def edit_goal(client_id: int, goal_id: int):
 def new_journal_entry(client_id: int):
     client = clients.get_client_for(me(), client_id)
     form = JournalForm.for_new()
-    if form.validate_on_submit():
-        try:
-            clients.add_journal_entry(client, me(), **form.entry())
-        except InvalidChange as error:  # by its field, with what was typed kept
-            show_error(form, error)
-        else:
-            return _to_client(client, "The journal entry is added.", "journal")
-    return render("clients/journal_form.html", client=client, form=form)
+    saved = submit(
+        form,
+        lambda: clients.add_journal_entry(client, me(), **form.entry()),
+        "The journal entry is added.",
+        _client_url(client, "journal"),
+        stay=True,  # a refusal goes by its field, with what was typed kept
+    )
+    return saved or render("clients/journal_form.html", client=client, form=form)
 
 
 SHEETS = {
@@ -338,15 +352,14 @@ def _transfer_page(
 def transfer():
     """Admins move a client between caseloads; they see the reference and keyworker only."""
     search, form, found = _transfer_forms()
-    if form.validate_on_submit():
-        client = found.client
-        try:
-            clients.transfer_client(client, int(form.keyworker_id.data), me(), form.version.data)
-        except InvalidChange as error:  # by the list, with the choice kept
-            show_error(form, error)
-        else:
-            flash(
-                f"{client.reference} is now on {found.keyworker_name('the')}'s caseload.", "success"
-            )
-            return redirect_303(url_for("clients.transfer", reference=client.reference))
-    return _transfer_page(search, form, found)
+    client = found.client
+    moved = submit(
+        form,
+        lambda: clients.transfer_client(
+            client, int(form.keyworker_id.data), me(), form.version.data
+        ),
+        lambda _: f"{client.reference} is now on {found.keyworker_name('the')}'s caseload.",
+        lambda _: url_for("clients.transfer", reference=client.reference),
+        stay=True,  # a refusal goes by the list, with the choice kept
+    )
+    return moved or _transfer_page(search, form, found)

@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, String, Table, Text, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from ..accompaniment.models import LIVE_STATES, AccompanimentRequest
 from ..audit import audit, utcnow
 from ..auth.models import User, new_session_token
 from ..clients.models import Client
 from ..clients.records import has_live_request
+from ..database import add_unique
 from ..errors import Conflict, InvalidChange
 from ..extensions import db
 from ..volunteers.models import Volunteer
@@ -319,12 +319,7 @@ def _record(
         at=now,
         actor_id=actor.id if actor is not None else None,
     )
-    db.session.add(row)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("This person's details were anonymised already.") from None
+    add_unique(row, refusal=Conflict("This person's details were anonymised already."))
 
 
 def _overwrite(

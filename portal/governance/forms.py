@@ -5,7 +5,7 @@ from __future__ import annotations
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from ..forms import Form, choices
+from ..forms import Form, choices, line
 
 KINDS = {"client": "A client (by reference)", "volunteer": "A volunteer (by name or number)"}
 
@@ -25,12 +25,8 @@ class PersonSearchForm(Form):
 
 
 class EraseForm(Form):
-    confirmation = StringField(
-        "Type it here to confirm",
-        validators=[
-            DataRequired("Type the reference or name shown above to confirm"),
-            Length(max=100, message="Enter 100 characters or fewer"),
-        ],
+    confirmation = line(
+        "Type it here to confirm", 100, "Type the reference or name shown above to confirm"
     )
     checked = BooleanField(
         "I have checked that the request came from this person, or from someone entitled to "

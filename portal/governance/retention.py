@@ -68,31 +68,28 @@ def retention_page() -> dict[str, Any]:
     }
 
 
+def _past(
+    model: type[Client] | type[Volunteer], status: str, since: Any, cutoff: datetime, *shown: Any
+) -> list[Any]:
+    """(id, *shown, since) of each `model` row in `status` since before `cutoff` and not yet
+    anonymised, the longest waiting first."""
+    anonymised = Anonymisation.client_id if model is Client else Anonymisation.volunteer_id
+    return db.session.execute(
+        select(model.id, *shown, since)
+        .where(model.status == status, since < cutoff, ~exists().where(anonymised == model.id))
+        .order_by(since, model.id)
+    ).all()
+
+
 def due_for_retention(now: datetime | None = None) -> tuple[list[Due], list[Due]]:
     """Closed clients and withdrawn volunteers past their retention period, not yet anonymised."""
     now = now or utcnow()
     client_cutoff = months_before(now, int(get_setting("client_retention_months")))
     volunteer_cutoff = months_before(now, int(get_setting("volunteer_retention_months")))
     closed = func.coalesce(Client.closed_at, Client.updated_at)
-    clients = db.session.execute(
-        select(Client.id, Client.reference, closed)
-        .where(
-            Client.status == "closed",
-            closed < client_cutoff,
-            ~exists().where(Anonymisation.client_id == Client.id),
-        )
-        .order_by(closed, Client.id)
-    ).all()
+    clients = _past(Client, "closed", closed, client_cutoff, Client.reference)
     withdrawn = func.coalesce(Volunteer.status_changed_at, Volunteer.updated_at)
-    volunteers = db.session.execute(
-        select(Volunteer.id, withdrawn)
-        .where(
-            Volunteer.status == "withdrawn",
-            withdrawn < volunteer_cutoff,
-            ~exists().where(Anonymisation.volunteer_id == Volunteer.id),
-        )
-        .order_by(withdrawn, Volunteer.id)
-    ).all()
+    volunteers = _past(Volunteer, "withdrawn", withdrawn, volunteer_cutoff)
     return (
         [Due("client", id_, reference, _aware(since)) for id_, reference, since in clients],
         [Due("volunteer", id_, f"Volunteer {id_}", _aware(since)) for id_, since in volunteers],

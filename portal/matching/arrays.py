@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+
+
+class Pairs(NamedTuple):
+    """The pairs a solver works on, one entry per pair in each array: request and volunteer
+    indices, the meeting's week, its start and end ranks, the score, and the capacity of the
+    volunteer's week."""
+
+    req: np.ndarray
+    vol: np.ndarray
+    week: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    score: np.ndarray
+    capacity: np.ndarray
+
+    def take(self, index: np.ndarray) -> Pairs:
+        """The pairs at `index`, each array cut alike."""
+        return Pairs(*(column[index] for column in self))
 
 
 def _dense_rank(values: np.ndarray) -> tuple[np.ndarray, int]:

@@ -10,25 +10,17 @@ from __future__ import annotations
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from portal.matching.arrays import _sorted_components, _tie_bonus
+from portal.matching.arrays import Pairs, _sorted_components, _tie_bonus
 
 _INT64_HEADROOM = 2**62
 
 
-def _solve_flow(
-    n_req: int,
-    req: np.ndarray,
-    vol: np.ndarray,
-    week: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    score: np.ndarray,
-    capacity: np.ndarray,
-) -> np.ndarray:
+def _solve_flow(n_req: int, pairs: Pairs) -> np.ndarray:
     """Exact min-cost flow for pairs whose volunteers have only clique overlaps in one week.
 
     Returns local indices of chosen pairs.
     """
+    req, vol, week, start, end, score, capacity = pairs
     n = len(req)
     order, new_group, new_comp = _sorted_components(vol, week, start, end)
     group = np.cumsum(new_group) - 1

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from portal.matching.arrays import _dense_rank, _tie_bonus
+from portal.matching.arrays import Pairs, _dense_rank, _tie_bonus
 
 _INITIAL_COLUMNS = 3  # pairs per request in the first LP
 _ADDED_COLUMNS = 5  # most improving pairs per request added per round
@@ -41,16 +41,8 @@ class _Part:
     gain: np.ndarray  # score plus a tie-break worth under 0.1 centipoint per part
 
 
-def _make_part(
-    label: np.ndarray,
-    req: np.ndarray,
-    vol: np.ndarray,
-    week: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    score: np.ndarray,
-    capacity: np.ndarray,
-) -> _Part:
+def _make_part(label: np.ndarray, pairs: Pairs) -> _Part:
+    req, vol, week, start, end, score, capacity = pairs
     label, n_labels = _dense_rank(label)
     req, n_req = _dense_rank(req)
     vol, n_vol = _dense_rank(vol)

@@ -48,7 +48,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from portal.matching.arrays import _sorted_components
+from portal.matching.arrays import Pairs, _sorted_components
 from portal.matching.flow import _solve_flow
 from portal.matching.lp import _make_part, _solve_lp
 from portal.matching.problem import AssignmentProblem, Solution, is_feasible
@@ -95,6 +95,7 @@ def solve_exact(problem: AssignmentProblem) -> Solution:
     start_rank, end_rank = ranks[: len(start)], ranks[len(start) :]
 
     safe = _flow_safe_volunteers(vol, week, start_rank, end_rank)
+    pairs = Pairs(req, vol, week, start_rank, end_rank, problem.pair_score, problem.pair_capacity)
     labels = _parts(problem, vol)
     hard = np.isin(labels, np.unique(labels[~safe]))
 
@@ -102,30 +103,12 @@ def solve_exact(problem: AssignmentProblem) -> Solution:
     methods: list[str] = []
     easy = np.flatnonzero(~hard)
     if len(easy):
-        local = _solve_flow(
-            problem.n_requests,
-            req[easy],
-            vol[easy],
-            week[easy],
-            start_rank[easy],
-            end_rank[easy],
-            problem.pair_score[easy],
-            problem.pair_capacity[easy],
-        )
+        local = _solve_flow(problem.n_requests, pairs.take(easy))
         chosen.append(easy[local])
         methods.append("min-cost flow")
     hard_idx = np.flatnonzero(hard)
     if len(hard_idx):
-        part = _make_part(
-            labels[hard_idx],
-            req[hard_idx],
-            vol[hard_idx],
-            week[hard_idx],
-            start_rank[hard_idx],
-            end_rank[hard_idx],
-            problem.pair_score[hard_idx],
-            problem.pair_capacity[hard_idx],
-        )
+        part = _make_part(labels[hard_idx], pairs.take(hard_idx))
         local, hows = _solve_lp(part)
         chosen.append(hard_idx[local])
         methods.extend(sorted(hows))

@@ -368,12 +368,26 @@ def set_meeting_active(
     meeting: Meeting, active: bool, actor_id: int | None, version: int | None
 ) -> None:
     """Deactivate (never delete: requests point at meetings) or bring a meeting back."""
-    if meeting.active == active:
+    _switch_active(meeting, "meeting", active, actor_id, version, removed_from_source=False)
+
+
+def _switch_active(
+    record: Meeting | Fellowship,
+    noun: str,
+    active: bool,
+    actor_id: int | None,
+    version: int | None,
+    **also: Any,
+) -> None:
+    """Set a meeting's or fellowship's `active` (and the values `also`) under its version, audit
+    as "<noun>_reactivated" or "<noun>_deactivated", commit; nothing to do if it is already so."""
+    if record.active == active:
         return
-    _claim_version(Meeting, meeting, version, "meeting")
-    meeting.active = active
-    meeting.removed_from_source = False
-    audit("meeting_reactivated" if active else "meeting_deactivated", meeting, actor_id=actor_id)
+    _claim_version(type(record), record, version, noun)
+    record.active = active
+    for name, value in also.items():
+        setattr(record, name, value)
+    audit(f"{noun}_reactivated" if active else f"{noun}_deactivated", record, actor_id=actor_id)
     db.session.commit()
 
 

@@ -8,10 +8,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import audit
+from ..database import add_unique
 from ..errors import InvalidChange, NotFound
 from ..extensions import db
-from .directory import _claim_version
+from .directory import _claim_version, _switch_active
 from .models import FELLOWSHIP_KINDS, Fellowship, Meeting
+
+CODE_TAKEN = "Another fellowship already uses that code"
 
 
 def list_fellowships() -> list[tuple[Fellowship, int]]:
@@ -73,12 +76,7 @@ def _check_fellowship(values: dict[str, Any], current_id: int | None = None) -> 
 def create_fellowship(values: dict[str, Any], actor_id: int | None) -> Fellowship:
     """Add a fellowship (a new local group, say) that meetings can belong to."""
     fellowship = Fellowship(**_check_fellowship(values), active=True)
-    db.session.add(fellowship)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise InvalidChange("Another fellowship already uses that code", field="code") from None
+    add_unique(fellowship, refusal=InvalidChange(CODE_TAKEN, field="code"))
     audit("fellowship_created", fellowship, actor_id=actor_id)
     db.session.commit()
     return fellowship
@@ -98,20 +96,11 @@ def update_fellowship(
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise InvalidChange("Another fellowship already uses that code", field="code") from None
+        raise InvalidChange(CODE_TAKEN, field="code") from None
 
 
 def set_fellowship_active(
     fellowship: Fellowship, active: bool, actor_id: int | None, version: int | None
 ) -> None:
     """Stop (or start again) offering a fellowship for new meetings; its meetings stay."""
-    if fellowship.active == active:
-        return
-    _claim_version(Fellowship, fellowship, version, "fellowship")
-    fellowship.active = active
-    audit(
-        "fellowship_reactivated" if active else "fellowship_deactivated",
-        fellowship,
-        actor_id=actor_id,
-    )
-    db.session.commit()
+    _switch_active(fellowship, "fellowship", active, actor_id, version)

@@ -24,6 +24,7 @@ from ..audit import audit, audit_many, audit_row, utcnow
 from ..database import write_transaction
 from ..errors import Conflict, InvalidChange, NotFound
 from ..extensions import db
+from .directory import MEETING_FIELDS
 from .feed import (
     CONTROL,
     PORTAL_EXTRAS,
@@ -38,28 +39,13 @@ from .models import WEEKDAYS, Fellowship, Meeting, MeetingImport
 
 Progress = Callable[[int], None]
 
-# Fields a feed owns: a re-import sets them to the feed's values. Directions and the last
-# check are the portal's own and change only when the feed carries them as extra keys.
-FEED_FIELDS = (
-    "name",
-    "weekday",
-    "start_time",
-    "end_time",
-    "attendance",
-    "venue",
-    "address",
-    "postcode",
-    "area",
-    "latitude",
-    "longitude",
-    "location_notes",
-    "online_url",
-    "online_notes",
-    "type_codes",
-    "contact_name",
-    "contact_phone",
-    "notes",
+# The portal's own fields: the fellowship is chosen for a whole feed, and directions change
+# only when the feed carries them as extra keys.
+PORTAL_FIELDS = frozenset(
+    {"fellowship_id", "directions_walk", "directions_car", "directions_public_transport"}
 )
+# Fields a feed owns: a re-import sets them to the feed's values.
+FEED_FIELDS = tuple(name for name in MEETING_FIELDS if name not in PORTAL_FIELDS)
 PREVIEW_LIFETIME = timedelta(days=1)
 SHOWN_PER_LIST = 200
 

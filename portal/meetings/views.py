@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, abort, current_app, flash, request, stream_with_context, url_for
@@ -13,6 +14,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..audit import utcnow
 from ..dates import LONDON, long_date
 from ..errors import Conflict, InvalidChange
+from ..form_flow import submit
 from ..web import (
     is_safe_next,
     me,
@@ -163,15 +165,19 @@ def _fellowship_choices(form, current_id: int | None = None) -> None:
 @role_required(*CHAMPIONS)
 def new():
     form = _meeting_form()
-    if form.validate_on_submit():
-        try:
-            meeting = services.create_meeting(form.meeting_values([]), me().id)
-        except InvalidChange as error:
-            show_error(form, error, "name")
-        else:
-            flash(f"{meeting.name} is in the directory.", "success")
-            return redirect_303(url_for("meetings.detail", meeting_id=meeting.id))
-    return _meeting_form_page(form, None)
+    added = submit(
+        form,
+        lambda: services.create_meeting(form.meeting_values([]), me().id),
+        lambda meeting: f"{meeting.name} is in the directory.",
+        lambda meeting: url_for("meetings.detail", meeting_id=meeting.id),
+        by="name",
+    )
+    return added or _meeting_form_page(form, None)
+
+
+def _save_meeting(meeting: Meeting, form: MeetingForm) -> None:
+    """Save the valid form's answers (read only once valid) over the meeting."""
+    services.update_meeting(meeting, form.meeting_values(meeting.codes), me().id, form.version.data)
 
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
@@ -179,65 +185,81 @@ def new():
 def edit(meeting_id: int):
     meeting = services.get_meeting(meeting_id)
     form = _meeting_form(meeting)
+    try:
+        saved = submit(
+            form,
+            lambda: _save_meeting(meeting, form),
+            "Changes saved.",
+            url_for("meetings.detail", meeting_id=meeting.id),
+            by="name",
+        )
+    except Conflict as error:  # the form again with the user's input kept, and a banner
+        return _meeting_form_page(form, meeting, error.message)
+    return saved or _meeting_form_page(form, meeting)
+
+
+@dataclass(frozen=True)
+class _Switch:
+    """What (de)activating one kind of record needs: how to load and change it, its page, where
+    to go after, and what to say (naming the record as it is then)."""
+
+    template: str
+    load: Callable[[int], Any]
+    change: Callable[[Any, bool, int, int | None], Any]
+    back: Callable[[Any], str]
+    reactivated: str
+    deactivated: str
+
+
+_SWITCHES = {
+    "meeting": _Switch(
+        "meetings/confirm_active.html",
+        services.get_meeting,
+        services.set_meeting_active,
+        lambda meeting: url_for("meetings.detail", meeting_id=meeting.id),
+        "{name} is back in the directory.",
+        "{name} is deactivated. It no longer shows in searches.",
+    ),
+    "fellowship": _Switch(
+        "meetings/fellowship_confirm.html",
+        services.get_fellowship,
+        services.set_fellowship_active,
+        lambda _: url_for("meetings.fellowships"),
+        "{name} can be chosen for meetings again.",
+        "{name} is deactivated. Its meetings stay in the directory.",
+    ),
+}
+
+
+def _confirm_active(name: str, record_id: int, active: bool):
+    """GET shows the confirmation for (de)activating the `name` record; POST makes the change and
+    says so. A conflict shows the confirmation again, with the new version and a banner."""
+    switch = _SWITCHES[name]
+    record = switch.load(record_id)
+    form = ConfirmForm.drawn({"version": record.version})
     if form.validate_on_submit():
-        values = form.meeting_values(meeting.codes)
         try:
-            services.update_meeting(meeting, values, me().id, form.version.data)
-        except InvalidChange as error:
-            show_error(form, error, "name")
-        except Conflict as error:  # the form again with the user's input kept, and a banner
-            return _meeting_form_page(form, meeting, error.message)
-        else:
-            flash("Changes saved.", "success")
-            return redirect_303(url_for("meetings.detail", meeting_id=meeting.id))
-    return _meeting_form_page(form, meeting)
-
-
-def _confirm_active(
-    template: str, name: str, record: Any, active: bool, change: Callable, done: str, back: str
-):
-    """GET shows the confirmation for (de)activating `record`; POST makes the change and says
-    `done` (naming the record as it is then). A conflict shows the confirmation again, with the
-    new version and a banner."""
-    form = ConfirmForm(data={"version": record.version})
-    if request.method == "POST":
-        form = ConfirmForm()
-        if form.validate_on_submit():
-            try:
-                change(record, active, me().id, form.version.data)
-            except Conflict as error:
-                again = ConfirmForm(data={"version": record.version})
-                context = {name: record, "form": again, "active": active}
-                return render(template, **context, conflict=error.message), 409
-            flash(done.format(name=record.name), "success")
-            return redirect_303(back)
-    return render(template, **{name: record}, form=form, active=active, conflict=None)
-
-
-def _confirmed(meeting_id: int, active: bool):
-    meeting = services.get_meeting(meeting_id)
-    done = (
-        "{name} is back in the directory."
-        if active
-        else "{name} is deactivated. It no longer shows in searches."
-    )
-    back = url_for("meetings.detail", meeting_id=meeting.id)
-    change = services.set_meeting_active
-    return _confirm_active(
-        "meetings/confirm_active.html", "meeting", meeting, active, change, done, back
-    )
+            switch.change(record, active, me().id, form.version.data)
+        except Conflict as error:
+            again = ConfirmForm(data={"version": record.version})
+            context = {name: record, "form": again, "active": active}
+            return render(switch.template, **context, conflict=error.message), 409
+        done = switch.reactivated if active else switch.deactivated
+        flash(done.format(name=record.name), "success")
+        return redirect_303(switch.back(record))
+    return render(switch.template, **{name: record}, form=form, active=active, conflict=None)
 
 
 @bp.route("/meetings/<int:meeting_id>/deactivate", methods=["GET", "POST"])
 @role_required(*CHAMPIONS)
 def deactivate(meeting_id: int):
-    return _confirmed(meeting_id, False)
+    return _confirm_active("meeting", meeting_id, False)
 
 
 @bp.route("/meetings/<int:meeting_id>/reactivate", methods=["GET", "POST"])
 @role_required(*CHAMPIONS)
 def reactivate(meeting_id: int):
-    return _confirmed(meeting_id, True)
+    return _confirm_active("meeting", meeting_id, True)
 
 
 @bp.route("/meetings/<int:meeting_id>/checked", methods=["POST"])
@@ -279,15 +301,14 @@ def fellowships():
 @role_required(*CHAMPIONS)
 def fellowship_new():
     form = FellowshipForm()
-    if form.validate_on_submit():
-        try:
-            fellowship = services.create_fellowship(form.data, me().id)
-        except InvalidChange as error:
-            show_error(form, error, "code")
-        else:
-            flash(f"{fellowship.name} can now be chosen for meetings.", "success")
-            return redirect_303(url_for("meetings.fellowships"))
-    return _fellowship_page(form, None)
+    added = submit(
+        form,
+        lambda: services.create_fellowship(form.data, me().id),
+        lambda fellowship: f"{fellowship.name} can now be chosen for meetings.",
+        url_for("meetings.fellowships"),
+        by="code",
+    )
+    return added or _fellowship_page(form, None)
 
 
 def _fellowship_page(form: FellowshipForm, fellowship: Any, conflict: str | None = None):
@@ -301,43 +322,29 @@ def _fellowship_page(form: FellowshipForm, fellowship: Any, conflict: str | None
 def fellowship_edit(fellowship_id: int):
     fellowship = services.get_fellowship(fellowship_id)
     form = FellowshipForm.drawn(obj=fellowship)
-    if form.validate_on_submit():
-        try:
-            services.update_fellowship(fellowship, form.data, me().id, form.version.data)
-        except InvalidChange as error:
-            show_error(form, error, "code")
-        except Conflict as error:  # the form again with the user's input kept, and a banner
-            return _fellowship_page(form, fellowship, error.message)
-        else:
-            flash("Changes saved.", "success")
-            return redirect_303(url_for("meetings.fellowships"))
-    return _fellowship_page(form, fellowship)
-
-
-def _fellowship_confirmed(fellowship_id: int, active: bool):
-    fellowship = services.get_fellowship(fellowship_id)
-    done = (
-        "{name} can be chosen for meetings again."
-        if active
-        else "{name} is deactivated. Its meetings stay in the directory."
-    )
-    back = url_for("meetings.fellowships")
-    change = services.set_fellowship_active
-    return _confirm_active(
-        "meetings/fellowship_confirm.html", "fellowship", fellowship, active, change, done, back
-    )
+    try:
+        saved = submit(
+            form,
+            lambda: services.update_fellowship(fellowship, form.data, me().id, form.version.data),
+            "Changes saved.",
+            url_for("meetings.fellowships"),
+            by="code",
+        )
+    except Conflict as error:  # the form again with the user's input kept, and a banner
+        return _fellowship_page(form, fellowship, error.message)
+    return saved or _fellowship_page(form, fellowship)
 
 
 @bp.route("/meetings/fellowships/<int:fellowship_id>/deactivate", methods=["GET", "POST"])
 @role_required(*CHAMPIONS)
 def fellowship_deactivate(fellowship_id: int):
-    return _fellowship_confirmed(fellowship_id, False)
+    return _confirm_active("fellowship", fellowship_id, False)
 
 
 @bp.route("/meetings/fellowships/<int:fellowship_id>/reactivate", methods=["GET", "POST"])
 @role_required(*CHAMPIONS)
 def fellowship_reactivate(fellowship_id: int):
-    return _fellowship_confirmed(fellowship_id, True)
+    return _confirm_active("fellowship", fellowship_id, True)
 
 
 def _import_limit_text() -> str:

@@ -194,6 +194,14 @@ def bars(
     return chart
 
 
+def _count_bars(chart_id: str, table: Table, keys: tuple[str, str, str], desc: str) -> Chart:
+    """One blue bar per row of `table`; `keys` name the row's label and count columns and the
+    series, and the count is written at the bar's end."""
+    label, count, series = keys
+    rows = [(row[label], [(row[count], BLUE, series)], _fmt(row[count])) for row in table.rows]
+    return bars(chart_id, table.title, desc, rows)
+
+
 def _short(label: str, limit: int = 32) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
@@ -264,14 +272,11 @@ def report_charts(report: Report) -> dict[str, Chart]:
         top_value=100,
     )
     funnel = t["fama-funnel"]
-    charts[funnel.key] = bars(
+    charts[funnel.key] = _count_bars(
         "chart-fama-funnel",
-        funnel.title,
+        funnel,
+        ("stage", "clients", "Clients"),
         " Then ".join(f"{row['stage']}: {row['clients']}." for row in funnel.rows),
-        [
-            (row["stage"], [(row["clients"], BLUE, "Clients")], _fmt(row["clients"]))
-            for row in funnel.rows
-        ],
     )
     activity = t["volunteer-activity"]
     charts[activity.key] = columns(
@@ -284,14 +289,11 @@ def report_charts(report: Report) -> dict[str, Chart]:
     )
     spread = t["load-spread"]
     if spread.rows:
-        charts[spread.key] = bars(
+        charts[spread.key] = _count_bars(
             "chart-load-spread",
-            spread.title,
+            spread,
+            ("band", "volunteers", "Volunteers"),
             " ".join(f"{row['band']}: {row['volunteers']} volunteers." for row in spread.rows),
-            [
-                (row["band"], [(row["volunteers"], BLUE, "Volunteers")], _fmt(row["volunteers"]))
-                for row in spread.rows
-            ],
         )
     for key in ("by-fellowship", "by-area"):
         table = t[key]

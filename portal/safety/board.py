@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from .. import dates
 from ..accompaniment.models import AccompanimentRequest
 from ..audit import audit, utcnow
 from ..auth.models import User
 from ..clients.models import Client
+from ..database import add_unique
 from ..errors import InvalidChange, NotFound
 from ..extensions import db
 from ..meetings.models import Meeting
@@ -214,12 +214,9 @@ def record_check_for(
         at=happened_at,
         by_id=actor.id,
     )
-    db.session.add(check)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()  # the volunteer pressed the button meanwhile
-        raise InvalidChange(f"{RECORDABLE[kind]} is already recorded.", field="kind") from None
+    # the volunteer may have pressed the button meanwhile
+    already = InvalidChange(f"{RECORDABLE[kind]} is already recorded.", field="kind")
+    add_unique(check, refusal=already)
     client_ref = db.session.scalar(select(Client.reference).where(Client.id == request.client_id))
     audit(
         f"escort_{kind}",

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from wtforms import RadioField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import RadioField
+from wtforms.validators import InputRequired, Optional
 
 from ..accompaniment.models import OUTCOMES
-from ..forms import DateBox, Form, TimeBox, VersionField, choices
+from ..forms import Form, TimeBox, VersionField, box, choices, date_box
 from .models import WANTS_AGAIN
 
 CAME = {
@@ -42,9 +42,9 @@ class OutcomeForm(Form):
         choices=choices(WANTS_AGAIN),
         validators=[Optional()],
     )
-    note = TextAreaField(
+    note = box(
         "A short note (optional)",
-        validators=[Optional(), Length(max=500, message="Enter 500 characters or fewer")],
+        500,
         description="What went well or what would help next time. Nothing medical, no names.",
     )
     version = VersionField(required=True)
@@ -56,12 +56,7 @@ class OutcomeForm(Form):
 
     def answers(self) -> dict[str, Any]:
         """What happened, as `record_outcome` takes it."""
-        return {
-            "came": self.came.data,
-            "together": self.together.data,
-            "again": self.again.data,
-            "note": self.note.data,
-        }
+        return self.data_for("came", "together", "again", "note")
 
 
 RECORD_KINDS = {
@@ -78,10 +73,10 @@ class RecordCheckForm(Form):
         choices=choices(RECORD_KINDS),
         validators=[InputRequired("Choose check-in or check-out")],
     )
-    happened_on = DateBox(
+    happened_on = date_box(
         "Date it happened",
         "Enter a real date, like 2026-12-08",
-        validators=[InputRequired("Enter the date it happened")],
+        "Enter the date it happened",
         description="For example, 2026-12-08.",
     )
     happened_time = TimeBox(

@@ -7,10 +7,10 @@ from datetime import date, time
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from ..audit import audit
 from ..auth.models import User
+from ..database import add_unique
 from ..errors import InvalidChange, NotFound
 from ..extensions import db
 from ..meetings.models import Meeting
@@ -99,12 +99,9 @@ def add_meeting(
     row = VolunteerMeeting(
         volunteer_id=volunteer.id, meeting_id=meeting.id, weeks=_weeks_value(weeks)
     )
-    db.session.add(row)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise InvalidChange(f"{meeting.name} is already in the list", field="meeting_id") from None
+    add_unique(
+        row, refusal=InvalidChange(f"{meeting.name} is already in the list", field="meeting_id")
+    )
     _mark_active(volunteer, actor)
     audit(
         "volunteer_meeting_added",
@@ -115,22 +112,41 @@ def add_meeting(
     return row
 
 
-def _remove_listed(volunteer: Volunteer, model: type, row_id: int, actor: User, missing: str):
-    """Delete one row of the volunteer's own list (anyone else's is NotFound(missing)); the
-    caller audits and commits."""
+# The volunteer's three lists: for each kind of row, what a missing one says, and how its
+# removal is audited (the action, and the detail's key and the row attribute it shows).
+_LISTS: dict[type, tuple[str, str, str, str]] = {
+    VolunteerMeeting: (
+        "No such meeting in the list",
+        "volunteer_meeting_removed",
+        "meeting_id",
+        "meeting_id",
+    ),
+    AvailabilityWindow: (
+        "No such time in the list",
+        "availability_window_removed",
+        "window_id",
+        "id",
+    ),
+    TimeAway: ("No such dates in the list", "time_away_removed", "away_id", "id"),
+}
+
+
+def _remove_listed(volunteer: Volunteer, model: type, row_id: int, actor: User) -> None:
+    """Delete one row of the volunteer's own list (anyone else's is NotFound); audited,
+    committed."""
+    missing, action, key, attribute = _LISTS[model]
     _require_editor(volunteer, actor)
     row = db.session.get(model, row_id)
     if row is None or row.volunteer_id != volunteer.id:
         raise NotFound(missing)
     db.session.delete(row)
     _mark_active(volunteer, actor)
-    return row
+    audit(action, volunteer, detail={key: getattr(row, attribute)})
+    db.session.commit()
 
 
 def remove_meeting(volunteer: Volunteer, row_id: int, actor: User) -> None:
-    row = _remove_listed(volunteer, VolunteerMeeting, row_id, actor, "No such meeting in the list")
-    audit("volunteer_meeting_removed", volunteer, detail={"meeting_id": row.meeting_id})
-    db.session.commit()
+    _remove_listed(volunteer, VolunteerMeeting, row_id, actor)
 
 
 def add_window(
@@ -162,9 +178,7 @@ def add_window(
 
 
 def remove_window(volunteer: Volunteer, row_id: int, actor: User) -> None:
-    _remove_listed(volunteer, AvailabilityWindow, row_id, actor, "No such time in the list")
-    audit("availability_window_removed", volunteer, detail={"window_id": row_id})
-    db.session.commit()
+    _remove_listed(volunteer, AvailabilityWindow, row_id, actor)
 
 
 def add_time_away(volunteer: Volunteer, first: date, last: date, actor: User) -> TimeAway:
@@ -193,6 +207,4 @@ def add_time_away(volunteer: Volunteer, first: date, last: date, actor: User) ->
 
 
 def remove_time_away(volunteer: Volunteer, row_id: int, actor: User) -> None:
-    _remove_listed(volunteer, TimeAway, row_id, actor, "No such dates in the list")
-    audit("time_away_removed", volunteer, detail={"away_id": row_id})
-    db.session.commit()
+    _remove_listed(volunteer, TimeAway, row_id, actor)

@@ -36,6 +36,7 @@ from ..forms import (
     VersionField,
     WholeNumberField,
     choices,
+    date_box,
     email_field,
     line,
 )
@@ -322,16 +323,12 @@ class ConflictNotesForm(Form):
 class CheckForm(Form):
     """Dates common to every safeguarding item."""
 
-    issued_on = DateBox(
+    issued_on = date_box(
         "Date issued",
         "Enter a real date, like 2025-01-31",
-        validators=[InputRequired("Enter the date it was issued")],
+        "Enter the date it was issued",
     )
-    expires_on = DateBox(
-        "Expiry date",
-        "Enter a real date, like 2026-01-31",
-        validators=[Optional()],
-    )
+    expires_on = date_box("Expiry date", "Enter a real date, like 2026-01-31")
     version = VersionField()
 
     def validate_issued_on(self, field: DateField) -> None:
@@ -343,7 +340,7 @@ class CheckForm(Form):
             raise ValidationError("The expiry date must be after the issue date")
 
     def item(self) -> dict[str, Any]:
-        return {"issued_on": self.issued_on.data, "expires_on": self.expires_on.data}
+        return self.data_for("issued_on", "expires_on")
 
     def fill_from(self, item: Any) -> None:
         self.issued_on.data = item.issued_on
@@ -353,13 +350,12 @@ class CheckForm(Form):
 
 class DbsForm(CheckForm):
     dbs_level = Radios("Level", DBS_LEVELS, "Select the level of the DBS check", needed=True)
-    dbs_certificate_number = StringField(
+    dbs_certificate_number = line(
         "Certificate number",
+        20,
+        "Enter the certificate number",
+        too_long="Enter the 12-digit certificate number",
         description="12 digits, printed at the top right of the certificate.",
-        validators=[
-            DataRequired("Enter the certificate number"),
-            Length(max=20, message="Enter the 12-digit certificate number"),
-        ],
         render_kw={"inputmode": "numeric", "spellcheck": "false"},
     )
     dbs_update_service = Radios(
@@ -469,15 +465,15 @@ class WindowForm(Form):
 
 
 class AwayForm(Form):
-    first_day = DateBox(
+    first_day = date_box(
         "First day away",
         "Enter a real date, like 2025-08-01",
-        validators=[InputRequired("Enter the first day you are away")],
+        "Enter the first day you are away",
     )
-    last_day = DateBox(
+    last_day = date_box(
         "Last day away",
         "Enter a real date, like 2025-08-14",
-        validators=[InputRequired("Enter the last day you are away")],
+        "Enter the last day you are away",
     )
 
     def validate_last_day(self, field: DateField) -> None:
