@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,3 +42,18 @@ def unique_where(name: str, *columns: str, where: str) -> Index:
     """A unique index over the rows where `where` holds (partial, on SQLite and PostgreSQL)."""
     condition = text(where)
     return Index(name, *columns, unique=True, sqlite_where=condition, postgresql_where=condition)
+
+
+class label_of:  # lower case: it reads like the `property` it stands for
+    """A read-only property giving the words for a coded column's value, from `words` (the code
+    itself when it has none), e.g. `state_label = label_of("state", STATES)`."""
+
+    def __init__(self, column: str, words: Mapping[str, str]) -> None:
+        self.column = column
+        self.words = words
+
+    def __get__(self, row: object, owner: type | None = None) -> Any:
+        if row is None:
+            return self
+        value = getattr(row, self.column)
+        return self.words.get(value, value)

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit import utcnow
-from ..dbtypes import UTCDateTime, one_of, parent_key, unique_where
+from ..dbtypes import UTCDateTime, label_of, one_of, parent_key, unique_where
 from ..extensions import db
 from ..meetings.models import Meeting
 
@@ -100,17 +100,13 @@ class AccompanimentRequest(db.Model):
         unique_where("uq_accompaniment_requests_current_client", "client_id", where="is_current"),
     )
 
-    @property
-    def state_label(self) -> str:
-        return STATES.get(self.state, self.state)
+    state_label = label_of("state", STATES)
 
     @property
     def outcome_label(self) -> str | None:
         return OUTCOMES.get(self.outcome) if self.outcome else None
 
-    @property
-    def peer_gender_label(self) -> str:
-        return PEER_GENDERS.get(self.peer_gender, self.peer_gender)
+    peer_gender_label = label_of("peer_gender", PEER_GENDERS)
 
     @property
     def is_live(self) -> bool:
@@ -194,9 +190,7 @@ class Offer(db.Model):
         Index("ix_offers_volunteer_state", "volunteer_id", "state"),
     )
 
-    @property
-    def state_label(self) -> str:
-        return OFFER_STATES.get(self.state, self.state)
+    state_label = label_of("state", OFFER_STATES)
 
 
 class EscortSlot(db.Model):

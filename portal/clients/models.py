@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit import utcnow
-from ..dbtypes import UTCDateTime, parent_key
+from ..dbtypes import UTCDateTime, label_of, parent_key
 from ..extensions import db
 from ..meetings.models import Fellowship, Meeting
 
@@ -108,9 +108,7 @@ class Client(db.Model):
         CheckConstraint("last_session_kind BETWEEN 0 AND 3", name="session_kind"),
     )
 
-    @property
-    def gender_label(self) -> str:
-        return GENDERS.get(self.gender, self.gender)
+    gender_label = label_of("gender", GENDERS)
 
     @property
     def peer_gender_for_same(self) -> str | None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit import utcnow
 from ..auth.models import User
-from ..dbtypes import UTCDateTime, parent_key
+from ..dbtypes import UTCDateTime, label_of, parent_key
 from ..extensions import db
 from ..meetings.models import Fellowship, Meeting
 
@@ -133,9 +133,7 @@ class Volunteer(db.Model):
     def travel_mode_list(self) -> list[str]:
         return self.travel_modes.split() if self.travel_modes else []
 
-    @property
-    def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
+    status_label = label_of("status", STATUSES)
 
 
 class VolunteerLanguage(db.Model):
@@ -189,9 +187,7 @@ class SafeguardingItem(db.Model):
         Index("ix_safeguarding_items_volunteer_kind", "volunteer_id", "kind"),
     )
 
-    @property
-    def kind_label(self) -> str:
-        return SAFEGUARDING_KINDS.get(self.kind, self.kind)
+    kind_label = label_of("kind", SAFEGUARDING_KINDS)
 
 
 class VolunteerMeeting(db.Model):
