@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
+from typing import Any
 
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -22,8 +23,23 @@ def csv_stream(header: Iterable[object], rows: Iterable[Iterable[object]]) -> It
     memory. Cells are written as given: pass anyone's free text through `safe_cell`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for row in chain([header], rows):
-        writer.writerow(row)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+    try:
+        for row in chain([header], rows):
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    finally:
+        if hasattr(rows, "close"):  # a generator of rows (`rows_of`) lets its query go now
+            rows.close()
+
+
+def rows_of(run: Callable[[], Any]) -> Iterator[Any]:
+    """The rows of a query `run` only once the first row is wanted (the header has gone by
+    then), and closed however the download ends: a browser that stops reading must not leave a
+    database cursor open."""
+    result = run()
+    try:
+        yield from result
+    finally:
+        result.close()

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from portal.csv_export import csv_stream, safe_cell
+from portal.csv_export import csv_stream, rows_of, safe_cell
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -45,3 +45,37 @@ def test_rows_are_read_only_as_the_lines_are_wanted():
     assert read == []
     assert next(lines) == "0\r\n"
     assert read == [0]
+
+
+class _Result:
+    """Stands in for a database result: rows, and whether it was closed."""
+
+    def __init__(self, rows: list) -> None:
+        self.rows, self.closed = rows, False
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_the_query_runs_only_after_the_header_and_is_closed_when_the_reader_stops():
+    results: list[_Result] = []
+
+    def run() -> _Result:
+        results.append(_Result([["a"], ["b"], ["c"]]))
+        return results[-1]
+
+    lines = csv_stream(["letter"], rows_of(run))
+    assert next(lines) == "letter\r\n"
+    assert results == []  # the header went before any query ran
+    assert next(lines) == "a\r\n"
+    lines.close()  # the browser stopped reading
+    assert results[0].closed
+
+
+def test_a_download_read_to_the_end_closes_its_result():
+    result = _Result([["x"]])
+    assert list(csv_stream(["h"], rows_of(lambda: result))) == ["h\r\n", "x\r\n"]
+    assert result.closed

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, or_, select
 
 from ..audit import AuditEvent
 from ..auth.models import User
-from ..csv_export import csv_stream, safe_cell
+from ..csv_export import csv_stream, rows_of, safe_cell
 from ..dates import LONDON
 from ..errors import InvalidChange
 from ..extensions import db
@@ -70,7 +70,7 @@ AUDIT_CSV_COLUMNS = (
 
 def audit_csv(statement: Select) -> Iterator[str]:
     """Stream the search as CSV, a row at a time, so a long trail never sits in memory."""
-    found = db.session.execute(statement.limit(EXPORT_LIMIT)).yield_per(1000)
+    found = rows_of(lambda: db.session.execute(statement.limit(EXPORT_LIMIT)).yield_per(1000))
     yield from csv_stream(AUDIT_CSV_COLUMNS, (_audit_row(*row) for row in found))
 
 

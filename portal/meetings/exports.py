@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from ..audit import utcnow
-from ..csv_export import csv_stream, safe_cell
+from ..csv_export import csv_stream, rows_of, safe_cell
 from ..extensions import db
 from . import meeting_types
 from .feed import utc_stamp_text
@@ -98,7 +98,7 @@ CSV_COLUMNS = (
 
 def csv_lines(statement: Select) -> Iterator[str]:
     """The search's meetings as CSV, a line at a time; cells cannot start a spreadsheet formula."""
-    found = db.session.scalars(statement.execution_options(yield_per=500))
+    found = rows_of(lambda: db.session.scalars(statement.execution_options(yield_per=500)))
     yield from csv_stream(CSV_COLUMNS, map(_csv_row, found))
 
 
