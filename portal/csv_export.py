@@ -13,19 +13,22 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def safe_cell(value: object) -> str:
-    """The value as text (None is empty), quoted so a spreadsheet never reads it as a formula."""
+    """The value as text (None is empty), quoted so a spreadsheet never reads it as a formula.
+    A number stays a number: only text can carry a formula."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 def csv_stream(header: Iterable[object], rows: Iterable[Iterable[object]]) -> Iterator[str]:
     """The header, then each row, as CSV text a line at a time, so a long export never sits in
-    memory. Cells are written as given: pass anyone's free text through `safe_cell`."""
+    memory. Every cell goes through `safe_cell`: any column may hold what someone typed."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     try:
         for row in chain([header], rows):
-            writer.writerow(row)
+            writer.writerow([safe_cell(cell) for cell in row])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

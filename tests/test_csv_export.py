@@ -79,3 +79,9 @@ def test_a_download_read_to_the_end_closes_its_result():
     result = _Result([["x"]])
     assert list(csv_stream(["h"], rows_of(lambda: result))) == ["h\r\n", "x\r\n"]
     assert result.closed
+
+
+def test_every_column_of_every_row_is_neutralised_and_numbers_stay_numbers():
+    lines = csv_stream(["=header"], [["@who", "+email", -3, 2.5, "plain"]])
+    rows = list(csv.reader(io.StringIO("".join(lines))))
+    assert rows == [["'=header"], ["'@who", "'+email", "-3", "2.5", "plain"]]

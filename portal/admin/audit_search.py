@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, or_, select
 
 from ..audit import AuditEvent
 from ..auth.models import User
-from ..csv_export import csv_stream, rows_of, safe_cell
+from ..csv_export import csv_stream, rows_of
 from ..dates import LONDON
 from ..errors import InvalidChange
 from ..extensions import db
@@ -84,5 +84,5 @@ def _audit_row(event: AuditEvent, name: str | None, email: str | None) -> list[o
         event.object_id or "",
         event.client_ref or "",
         event.ip or "",
-        safe_cell(event.detail),
+        event.detail,
     ]

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from ..audit import utcnow
-from ..csv_export import csv_stream, rows_of, safe_cell
+from ..csv_export import csv_stream, rows_of
 from ..extensions import db
 from . import meeting_types
 from .feed import utc_stamp_text
@@ -102,33 +102,30 @@ def csv_lines(statement: Select) -> Iterator[str]:
     yield from csv_stream(CSV_COLUMNS, map(_csv_row, found))
 
 
-def _csv_row(meeting: Meeting) -> list[str]:
+def _csv_row(meeting: Meeting) -> tuple[object, ...]:
     kinds = meeting_types.labels_for(meeting.codes, meeting_types.OPEN_CLOSED)
     kinds += meeting_types.labels_for(meeting.codes)
-    return [
-        safe_cell(value)
-        for value in (
-            meeting.name,
-            meeting.fellowship.name,
-            meeting.weekday_name,
-            meeting.start_time.strftime("%H:%M"),
-            meeting.end_time.strftime("%H:%M"),
-            meeting.attendance_label,
-            meeting.venue,
-            meeting.address,
-            meeting.postcode,
-            meeting.area,
-            meeting.online_link,
-            "; ".join(kinds),
-            meeting.directions_walk,
-            meeting.directions_car,
-            meeting.directions_public_transport,
-            meeting.last_verified_at.astimezone(LONDON).date().isoformat()
-            if meeting.last_verified_at
-            else "",
-            "Yes" if meeting.active else "No",
-        )
-    ]
+    return (
+        meeting.name,
+        meeting.fellowship.name,
+        meeting.weekday_name,
+        meeting.start_time.strftime("%H:%M"),
+        meeting.end_time.strftime("%H:%M"),
+        meeting.attendance_label,
+        meeting.venue,
+        meeting.address,
+        meeting.postcode,
+        meeting.area,
+        meeting.online_link,
+        "; ".join(kinds),
+        meeting.directions_walk,
+        meeting.directions_car,
+        meeting.directions_public_transport,
+        meeting.last_verified_at.astimezone(LONDON).date().isoformat()
+        if meeting.last_verified_at
+        else "",
+        "Yes" if meeting.active else "No",
+    )
 
 
 def meeting_calendar(meeting: Meeting, page_url: str, today: date | None = None) -> bytes:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..csv_export import csv_stream, safe_cell
+from ..csv_export import csv_stream
 
 SUPPRESS_BELOW = 5
 SUPPRESSED = "<5"
@@ -88,7 +88,7 @@ def show_suppressed(column: Column, row: dict[str, Any]) -> str:
         return f"{value:.0f}"
     if column.kind == "hours":
         return f"{value:.1f}"
-    return safe_cell(value)
+    return value
 
 
 def table_csv(table: Table) -> Iterator[str]:

