@@ -13,5 +13,7 @@ max_requests_jitter = 200
 accesslog = "-"
 # No request bodies or query strings in the access log: they can carry personal data.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss'
+# Reset, invitation and calendar tokens in paths are logged as [token] (portal/access_log.py).
+logger_class = "portal.access_log.RedactingLogger"
 preload_app = False  # each worker opens its own database connections after the fork
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

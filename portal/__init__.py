@@ -75,12 +75,14 @@ def create_app(config: dict | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
 
+    from .access_log import init_access_log
     from .cli import register_cli
     from .notify.services import init_notify
     from .pages import init_pages
     from .security import init_security
 
     init_security(app)
+    init_access_log(app)
     init_pages(app)
     init_notify(app)
     register_cli(app)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 from .extensions import db
+from .private_files import create_private_file, make_private_dir
 
 
 def backup_sqlite(target: Path, pages_per_step: int = 256) -> int:
@@ -18,10 +20,21 @@ def backup_sqlite(target: Path, pages_per_step: int = 256) -> int:
         raise RuntimeError(
             "This database is PostgreSQL: back it up with pg_dump (see README, Deploying)."
         )
-    target = target.resolve()
-    if target.exists():
+    # Made absolute without following links: a link planted at `target` is refused below.
+    target = Path(os.path.abspath(target))
+    # The copy holds everything the live database does: owner-only (0600, in folders made 0700),
+    # created so in one step; an existing file (or link) is refused, never overwritten.
+    make_private_dir(target.parent)
+    if not create_private_file(target):
         raise FileExistsError(f"{target} already exists; choose a new file name")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _copy(target, pages_per_step)
+    except BaseException:
+        target.unlink(missing_ok=True)  # no half copy left to be mistaken for a backup
+        raise
+
+
+def _copy(target: Path, pages_per_step: int) -> int:
     raw = db.engine.raw_connection()
     try:
         source: sqlite3.Connection = raw.driver_connection

@@ -6,8 +6,11 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
+
+from .private_files import make_private_dir
 
 ENV_SETTINGS = {
     "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
@@ -57,18 +60,32 @@ class Defaults:
     # longer than any SMTP conversation, short enough that an alert is not held for long.
     MAIL_CLAIM_SECONDS = 300
     MAIL_SEND_INLINE = True  # deliver queued mail after the request; production runs the worker
+    # The address people use (PORTAL_EXTERNAL_URL): every link in an email, a text or a calendar
+    # is built on it, never on the request's Host. Required in production; in development it
+    # defaults to where scripts/serve listens (development_external_url()).
     EXTERNAL_URL: str | None = None
     INVITATION_LIFETIME = timedelta(days=7)
     RESET_LIFETIME = timedelta(hours=1)
-    THROTTLE_WINDOW = timedelta(minutes=15)
-    THROTTLE_ACCOUNT_FREE_FAILURES = 3
-    THROTTLE_ACCOUNT_LIMIT = 10
-    THROTTLE_ADDRESS_LIMIT = 50
+    # Sign-in throttle (portal/auth/services.py): it slows the address that fails, never locks
+    # the account, so an attacker cannot keep the real person out.
+    THROTTLE_WINDOW = timedelta(hours=24)  # failures older than this are forgotten
+    THROTTLE_PAIR_FREE = 5  # failures for one email from one address before that address waits
+    THROTTLE_ADDRESS_FREE = 100  # failures from one address, any emails, before it waits
+    # An email failing this often from all addresses together is under a spread-out attack:
+    # then each address gets one free failure for it, not THROTTLE_PAIR_FREE.
+    THROTTLE_ACCOUNT_UNDER_ATTACK = 50
+    THROTTLE_FIRST_WAIT = timedelta(seconds=2)  # doubles with each further failure…
+    THROTTLE_LONGEST_WAIT = timedelta(minutes=15)  # …up to this
     PAGE_SIZE = 25
     PROXY_HOPS = 0  # reverse proxies in front of the portal whose X-Forwarded-* to trust
     MEETING_STALE_DAYS = 90  # days unchecked before a meeting is on the needs-checking list
     MEETING_IMPORT_MAX_BYTES = 10 * 1024 * 1024  # largest Meeting Guide feed an import accepts
     MEETING_IMPORT_URL_TIMEOUT = 20  # seconds to wait for a feed fetched from a web address
+    MEETING_IMPORT_MAX_MEETINGS = 50_000  # most meetings one feed may hold (each weekday counts)
+    # Feeds up to this size are read in the web request; larger ones by `tick`, with progress.
+    MEETING_IMPORT_INLINE_BYTES = 256 * 1024
+    MEETING_IMPORT_INLINE_MEETINGS = 1_000  # previews up to this many are applied in the request
+    MEETING_IMPORT_TIME_BUDGET = 120  # seconds of work an import may take before it is stopped
     VOLUNTEER_MIN_RECOVERY_MONTHS = 12  # time in recovery before a volunteer may escort
     REPORT_CACHE_SECONDS = 300  # how long a worked-out report is kept (0: work it out every time)
     PROPOSAL_CACHE_SECONDS = 120  # how long a batch proposal is kept unless its data changes
@@ -83,7 +100,8 @@ def _coerce(name: str, value: str) -> object:
 
 
 def load_config(app: Flask, overrides: dict | None) -> None:
-    """Layer the configuration; in production refuse to start without a real secret key."""
+    """Layer the configuration; in production refuse to start without a real secret key or
+    the external address that links in emails are built on."""
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     for env_name, setting in ENV_SETTINGS.items():
@@ -104,7 +122,10 @@ def load_config(app: Flask, overrides: dict | None) -> None:
                 "instance/config.py; the portal will not start without it."
             )
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    app.config["EXTERNAL_URL"] = checked_external_url(app.config.get("EXTERNAL_URL"), production)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        # The database file itself is created owner-only on first connection (database.py).
+        make_private_dir(Path(app.instance_path))
         db_path = Path(app.instance_path) / "portal.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -117,10 +138,53 @@ def load_config(app: Flask, overrides: dict | None) -> None:
 
 def _instance_secret(instance: Path) -> str:
     """Generate a secret key into instance/ on first run, so no default key lives in code."""
-    instance.mkdir(parents=True, exist_ok=True)
+    make_private_dir(instance)
     path = instance / "secret_key"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+def development_external_url() -> str:
+    """Where `scripts/serve` listens: http://127.0.0.1:5000, or the port in PORT."""
+    port = os.environ.get("PORT", "")
+    return f"http://127.0.0.1:{port if port.isdigit() else 5000}"
+
+
+def checked_external_url(value: object, production: bool) -> str:
+    """PORTAL_EXTERNAL_URL without its trailing slash; production refuses to start without it,
+    and any value that is not an absolute http(s) address is refused everywhere."""
+    text = str(value or "").strip()
+    if not text:
+        if production:
+            raise RuntimeError(
+                "PORTAL_EXTERNAL_URL is not set. In production set it to the address people use "
+                "to reach the portal (for example https://portal.example.org), in the environment "
+                "or as EXTERNAL_URL in instance/config.py: links in emails are built from it, "
+                "never from the request. The portal will not start without it."
+            )
+        text = development_external_url()
+    parts = urlsplit(text)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or not port_ok
+        or parts.username is not None
+        or parts.password is not None
+        or parts.query
+        or parts.fragment
+        or "?" in text
+        or "#" in text
+        or any(ch.isspace() or ord(ch) < 0x20 or ch in "\\\x7f" for ch in text)
+    ):
+        raise RuntimeError(
+            f"PORTAL_EXTERNAL_URL must be an absolute http:// or https:// address such as "
+            f"https://portal.example.org, with no user name, query or fragment; got {text!r}."
+        )
+    return text.rstrip("/")

@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 from flask import has_request_context, request
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import DomainError, NotFound
 from .extensions import db
+from .private_files import create_private_file
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _force_immediate: ContextVar[bool] = ContextVar("force_immediate", default=False)
@@ -43,6 +45,15 @@ def configure_engine(engine: Engine) -> None:
     """Install the SQLite recipe: pysqlite's own BEGIN handling off, ours on."""
     if engine.dialect.name != "sqlite":
         return
+    database_file = sqlite_file(engine)
+
+    @event.listens_for(engine, "do_connect")
+    def _create_private(*_args: object) -> None:
+        # SQLite would create a missing database file readable by every local account (0644
+        # under the usual umask); create it owner-only first. Its -wal and -shm files take the
+        # database file's permissions. A folder that does not exist stays an error, as before.
+        if database_file is not None and database_file.parent.is_dir():
+            create_private_file(database_file)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -60,6 +71,16 @@ def configure_engine(engine: Engine) -> None:
         # A deferred transaction that reads and then writes fails at once with "database is
         # locked" when another writer got in between; IMMEDIATE waits for the lock instead.
         connection.exec_driver_sql("BEGIN IMMEDIATE" if wants_write_lock() else "BEGIN")
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database on disk; None for an in-memory or shared-memory one."""
+    name = engine.url.database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    if engine.url.query.get("mode") == "memory":
+        return None
+    return Path(name).resolve()
 
 
 def add_unique(*rows: object, refusal: DomainError) -> None:

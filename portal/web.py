@@ -134,6 +134,26 @@ def next_or(default_endpoint: str) -> str:
     return target if is_safe_next(target) else url_for(default_endpoint)
 
 
+def external_url(endpoint: str, **values: Any) -> str:
+    """The full address of `endpoint` for an email, a text or a calendar, on the configured
+    PORTAL_EXTERNAL_URL (config `EXTERNAL_URL`) only.
+
+    Never from the request: its Host and X-Forwarded-Host are whatever the sender typed, and a
+    link built on them would send a reset token to their site. Works in a request and in a job
+    alike; values the route does not take become the query string, as with `url_for`.
+    """
+    path = current_app.url_map.bind("portal.invalid").build(endpoint, values)
+    return external_link(path)
+
+
+def external_link(path: str) -> str:
+    """A path on this site (a notification's link, say) made absolute on PORTAL_EXTERNAL_URL;
+    anything that is not such a path (another site, `//host`) is a ValueError."""
+    if not is_safe_next(path):
+        raise ValueError(f"not a path on this site: {path!r}")
+    return current_app.config["EXTERNAL_URL"] + path
+
+
 @dataclass
 class Page:
     items: list[Any]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, url_for
+from flask import abort, flash, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ...errors import Conflict, InvalidChange
-from ...web import me, public, redirect_303, render, role_required, show_error
+from ...web import external_url, me, public, redirect_303, render, role_required, show_error
 from .. import bp
 from .. import services as volunteers
 from ..forms import ApplicationForm, VersionForm
@@ -165,10 +165,7 @@ def my_resume():
 
 
 def _feed_url(token: str) -> str:
-    base = current_app.config.get("EXTERNAL_URL")
-    if base:
-        return base.rstrip("/") + url_for("volunteers.calendar_feed", token=token)
-    return url_for("volunteers.calendar_feed", token=token, _external=True)
+    return external_url("volunteers.calendar_feed", token=token)  # never from the request
 
 
 @bp.route("/me/calendar")
