@@ -32,6 +32,7 @@ JOB_MODULES: tuple[str, ...] = (
     "portal.volunteers.jobs",
     "portal.meetings.jobs",
     "portal.safety.jobs",
+    "portal.auth.jobs",
     "portal.notify.jobs",
 )
 

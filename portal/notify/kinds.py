@@ -16,6 +16,9 @@ class Kind:
     # champion waits for service hours, while the portal shows it at once. Kinds meant for a
     # volunteer or keyworker go at once even to someone who is also a champion.
     champion_work: bool = False
+    # The email's template in templates/email/: the usual one names only the kind and links to
+    # the portal; a person's own security messages say what changed in the email itself.
+    email_template: str = "notification"
 
 
 KINDS: dict[str, Kind] = {
@@ -23,6 +26,13 @@ KINDS: dict[str, Kind] = {
         "Invitations", True, "You have been invited to the portal", at_any_hour=True
     ),
     "password_reset": Kind("Password resets", True, "Reset your password", at_any_hour=True),
+    "security_change": Kind(
+        "Changes to your password or how you sign in",
+        True,
+        "Your sign-in details were changed",
+        at_any_hour=True,
+        email_template="security_change",
+    ),
     "offer_made": Kind("New escort offers", False, "Can you help? A new request is waiting"),
     "offer_accepted": Kind(
         "An escort was accepted", False, "A request has been accepted", champion_work=True
@@ -65,6 +75,12 @@ KINDS: dict[str, Kind] = {
     ),
     "help_requested": Kind(
         "A volunteer asked for help", True, "Urgent: a volunteer asked for help", at_any_hour=True
+    ),
+    "refusals_alert": Kind(
+        "An account refused again and again (admins)",
+        True,
+        "Security: an account needs checking",
+        at_any_hour=True,
     ),
 }
 

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 from ..audit import utcnow
 from ..database import write_transaction
 from ..extensions import db
+from ..web import external_link
 from .kinds import KINDS, optional_kinds, waits_for_service_hours
 from .models import EmailPreference, Notification, OutboxMessage
 
@@ -215,11 +216,13 @@ def notify_user(
         message = queue_email(
             kind,
             user.email,
-            "notification",
+            KINDS[kind].email_template,
             headline=KINDS[kind].email_subject,
             name=user.name,
             link=_portal_link(link),
             urgent=urgent,
+            title=title,
+            body=body,
         )
         if not at_once and waits_for_service_hours(kind, user.roles):
             message.next_attempt_at = email_due_at(utcnow())
@@ -235,16 +238,8 @@ def email_due_at(now: datetime) -> datetime:
 
 
 def _portal_link(link: str | None) -> str:
-    """A full address for an email; jobs outside a request need EXTERNAL_URL to be set."""
-    from flask import has_request_context, request
-
-    path = link or "/messages"
-    base = current_app.config.get("EXTERNAL_URL")
-    if base:
-        return base.rstrip("/") + path
-    if has_request_context():
-        return request.host_url.rstrip("/") + path
-    return "http://127.0.0.1:5000" + path
+    """A full address for an email, on PORTAL_EXTERNAL_URL only (never the request's Host)."""
+    return external_link(link or "/messages")
 
 
 @cache

@@ -78,7 +78,14 @@ def test_which_kinds_wait_for_a_champion_at_night(app, clock, kind):
     clock.move_to(late, tick=False)
     _notify(app, champion, kind)
     [mail] = _mail(app)
-    safety_or_security = ("help_requested", "checkout_overdue", "invitation", "password_reset")
+    safety_or_security = (
+        "help_requested",
+        "checkout_overdue",
+        "invitation",
+        "password_reset",
+        "security_change",
+        "refusals_alert",
+    )
     assert KINDS[kind].at_any_hour is (kind in safety_or_security)
     # a volunteer's own messages go at once even to a champion who also volunteers
     champion_work = (
