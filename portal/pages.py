@@ -1,5 +1,6 @@
 """Error pages in the site's own style (domain errors included), the template context, and
-htmx-aware CSRF failures."""
+htmx-aware CSRF failures. Every refusal (403, 404, an expired form) is recorded in the audit
+trail here, by `portal.refusals.record_refusal`; the audit's view hook is installed here too."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from . import dates, tags
+from .audit import forget_viewing, init_audit
 from .errors import Conflict, DomainError
 from .extensions import db
+from .refusals import record_refusal
 from .web import render
 
 log = logging.getLogger(__name__)
@@ -45,7 +48,11 @@ MESSAGES = {
 }
 
 
+REFUSED = frozenset({403, 404})  # and an expired form (CSRF)
+
+
 def _error_page(code: int, title: str | None = None, body: str | None = None):
+    forget_viewing()  # an error page shows none of what the view had loaded
     default_title, default_body = MESSAGES.get(code, MESSAGES[400])
     return render(
         "errors/error.html", code=code, title=title or default_title, body=body or default_body
@@ -55,6 +62,7 @@ def _error_page(code: int, title: str | None = None, body: str | None = None):
 def init_pages(app: Flask) -> None:
     app.jinja_env.filters.update(dates.FILTERS)  # every date and time filter, from one module
     app.jinja_env.globals["tag_for"] = tags.tag_for  # status tag words and colours
+    init_audit(app)  # one view event for each page that shows client data
 
     @app.context_processor
     def navigation() -> dict:
@@ -62,6 +70,7 @@ def init_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):
+        record_refusal(400)
         return _error_page(
             400,
             "This form has expired",
@@ -73,12 +82,16 @@ def init_pages(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if error.code in REFUSED:
+            record_refusal(error.code)
         return _error_page(error.code)
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         """A service's refusal no view caught: its own page and status, never a 500."""
         db.session.rollback()
+        if error.status in REFUSED:
+            record_refusal(error.status)
         if isinstance(error, Conflict):
             return _error_page(409, "This changed while you were looking", error.message)
         # 404 and 403 keep the standard wording: a 404 must not say more than any unknown address.

@@ -31,6 +31,7 @@ class SettingRow(db.Model):
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+YES_NO = {"yes": True, "true": True, "no": False, "false": False}
 PHONE_RE = re.compile(r"^[0-9 +()-]{3,20}$")
 
 
@@ -38,7 +39,7 @@ PHONE_RE = re.compile(r"^[0-9 +()-]{3,20}$")
 class Setting:
     label: str
     hint: str
-    kind: str  # "text", "phone", "int" or "time" (HH:MM, 24-hour, UK time)
+    kind: str  # "text", "phone", "int", "yesno" or "time" (HH:MM, 24-hour, UK time)
     default: Any = None
     config_key: str | None = None  # the configuration default, when there is one
     low: int | None = None
@@ -172,6 +173,32 @@ SETTINGS: dict[str, Setting] = {
         high=120,
         group="Retention",
     ),
+    "keyworker_second_factor": Setting(
+        "Keyworkers need a code from an app to sign in",
+        "Admins and champions always do. Keyworkers read treatment records: leave this on.",
+        "yesno",
+        True,
+        group="Security",
+    ),
+    "refusal_alert_count": Setting(
+        "Alert the admins after this many refused requests",
+        "When one account is refused (pages or records it may not use) more times than this "
+        "within the minutes below, every admin is emailed once.",
+        "int",
+        20,
+        low=3,
+        high=1000,
+        group="Security",
+    ),
+    "refusal_alert_minutes": Setting(
+        "Refused requests are counted over (minutes)",
+        "The window for the alert above.",
+        "int",
+        10,
+        low=1,
+        high=1440,
+        group="Security",
+    ),
     "weight_attends_meeting": _weight("already goes to that meeting", 40),
     "weight_knows_fellowship": _weight("knows the fellowship", 20),
     "weight_distance": _weight("lives near the venue", 20),
@@ -223,6 +250,10 @@ def check_value(name: str, raw: object) -> Any:
         return number
     if spec.kind == "time":
         return _check_time(spec, name, text)
+    if spec.kind == "yesno":
+        if text.lower() not in YES_NO:
+            raise InvalidChange(f"{spec.label}: select yes or no", field=name)
+        return YES_NO[text.lower()]
     if len(text) > spec.max_length:
         raise InvalidChange(
             f"{spec.label}: enter {spec.max_length} characters or fewer", field=name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, request, url_for
 
+from ..audit import viewing
 from ..errors import InvalidChange
 from ..form_flow import refuse, run, submit
 from ..forms import Form
@@ -13,7 +14,6 @@ from . import coordination as champion
 from . import offers as offering
 from .escorts import peer_contacts
 from .forms import AnswerForm, ConflictForm, OfferForm, OfferTopForm, ReleaseForm, WithdrawForm
-from .looks import record_look
 from .models import OFFER_STATES, STATES, WITHDRAW_CODES
 
 CHAMPION = "champion"
@@ -51,7 +51,10 @@ def queue():
 
 def _board_page(request_id: int, conflict_form: ConflictForm | None = None) -> str:
     board = champion.view_board(request_id, me())
-    page = render(
+    viewing(
+        "request_viewed_by_champion", board.item.request, client_ref=board.item.client.reference
+    )
+    return render(
         "accompaniment/coordinate.html",
         board=board,
         item=board.item,
@@ -62,8 +65,6 @@ def _board_page(request_id: int, conflict_form: ConflictForm | None = None) -> s
         withdraw_codes=WITHDRAW_CODES,
         request_states=STATES,
     )
-    record_look("request_viewed_by_champion", board.item.request, board.item.client.reference)
-    return page
 
 
 @bp.route("/<int:request_id>/coordinate")
@@ -110,7 +111,7 @@ def record_answer(offer_id: int):
     answered = submit(
         form,
         lambda: offering.record_phone_answer(offer_id, me(), form.answer.data, form.reason.data),
-        form.recorded(row.name),
+        form.recorded(),
         _board_url(item.request.id),
     )
     return answered or render("accompaniment/record_answer.html", row=row, item=item, form=form)
@@ -126,7 +127,7 @@ def withdraw_offer(offer_id: int):
     if form.validate_on_submit():
         return run(
             lambda: offering.withdraw_offer(offer_id, me(), form.reason.data),
-            f"The offer to {row.name} is withdrawn.",
+            "The offer is withdrawn.",
             _board_url(item.request.id),
         )
     return render("accompaniment/withdraw_offer.html", row=row, item=item, form=form)

@@ -176,11 +176,12 @@ class AnswerForm(Form):
     )
     reason = box("If no, why not? (optional)", 300)
 
-    def recorded(self, name: str) -> str:
-        """What the champion is told once the answer is saved."""
+    def recorded(self) -> str:
+        """What the champion is told once the answer is saved (no name: flashes sit in the
+        session cookie, and the page shows whose answer it was)."""
         if self.answer.data == "accept":
-            return f"{name}'s yes is recorded: the escort is booked."
-        return f"{name}'s no is recorded."
+            return "Their yes is recorded: the escort is booked."
+        return "Their no is recorded."
 
 
 class WithdrawForm(Form):

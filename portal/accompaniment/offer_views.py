@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import url_for
 
+from ..audit import viewing
 from ..form_flow import refuse, run, submit
 from ..web import me, render, role_required
 from . import offers as offering
 from . import offers_bp as bp
 from .escorts import offer_page
 from .forms import DeclineForm, ReleaseForm
-from .looks import record_look
 from .models import Offer
 
 DECLINED = "Thank you for letting us know. The recovery champion will ask someone else."
@@ -29,15 +29,14 @@ def _offer_url(offer_id: int) -> str:
 def _show(offer_id: int, decline_form: DeclineForm | None = None) -> str:
     offering.expire_offers_if_due()
     page = offer_page(_own_offer(offer_id))
-    html = render(
+    if page.shows_client_data:
+        viewing("offer_viewed", page.offer, client_ref=page.client_ref)
+    return render(
         "accompaniment/offer.html",
         page=page,
         decline_form=decline_form or DeclineForm(),
         release_form=ReleaseForm(),
     )
-    if page.shows_client_data:
-        record_look("offer_viewed", page.offer, page.client_ref)
-    return html
 
 
 @bp.route("/<int:offer_id>")

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..audit import utcnow
+from ..audit import utcnow, viewing_list
 from ..auth.models import User
 from ..dates import when_with_year
 from ..errors import InvalidChange
@@ -218,6 +218,7 @@ def propose_pairings(
         if request_id in by_id
     ]
     unpaired.sort(key=lambda pair: (pair[0].request.starts_at, pair[0].request.id))
+    viewing_list("proposals", days=days, method=method)
     return Proposal(
         rows,
         unpaired,

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
-from ..audit import utcnow
+from ..audit import utcnow, viewing_list
 from ..auth.models import User
 from ..extensions import db
 from ..matching import is_eligible
@@ -143,6 +143,13 @@ class QueuePage:
 def queue_page(filters: QueueFilters, actor: User) -> QueuePage:
     """One page of the queue with the options of its filters."""
     page, rows = queue(filters, actor)
+    viewing_list(
+        "request_queue",
+        page=page.page,
+        fellowship=filters.fellowship_id,
+        area=filters.area,
+        state=filters.state,
+    )
     return QueuePage(page, rows, filters, *queue_options())
 
 

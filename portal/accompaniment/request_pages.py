@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from ..audit import utcnow
+from ..audit import utcnow, viewing
 from ..auth.models import User
 from ..clients import picker
 from ..clients import services as clients
@@ -91,7 +91,9 @@ class RequestPage:
 def request_page(user: User, request_id: int) -> RequestPage:
     """A request of one of `user`'s own clients, with that client."""
     item = get_request_for(user, request_id)
-    return RequestPage(item, clients.get_client_for(user, item.client_id))
+    client = clients.get_client_for(user, item.client_id)
+    viewing("request_viewed", item, client_ref=client.reference)
+    return RequestPage(item, client)
 
 
 @dataclass

@@ -9,7 +9,6 @@ from typing import Any
 from flask import url_for
 from werkzeug.wrappers import Response
 
-from ..audit import audit_view
 from ..errors import InvalidChange
 from ..form_flow import refuse, submit
 from ..web import me, render, role_required
@@ -87,7 +86,6 @@ def new(client_id: int):
 @role_required("keyworker")
 def show(request_id: int):
     page = request_page(me(), request_id)
-    audit_view("request_viewed", page.item, client_ref=page.client.reference)
     return render("accompaniment/request.html", block="timeline", **page.context())
 
 

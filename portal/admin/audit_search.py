@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, or_, select
 
-from ..audit import AuditEvent
+from ..audit import CHANGE, EARLIER_VIEW_ACTIONS, REFUSAL, VIEW, AuditEvent
 from ..auth.models import User
 from ..csv_export import csv_stream, rows_of
 from ..dates import LONDON
@@ -28,9 +28,15 @@ def _day(value: str, field: str) -> date | None:
 
 
 def audit_query(
-    person: str = "", client_ref: str = "", action: str = "", since: str = "", until: str = ""
+    person: str = "",
+    client_ref: str = "",
+    action: str = "",
+    since: str = "",
+    until: str = "",
+    kind: str = "",
 ) -> Select:
-    """Audit rows with who did them, newest first, matching the admin's search."""
+    """Audit rows with who did them, newest first, matching the admin's search. `kind` keeps
+    only changes, views of client data or refused requests."""
     statement = (
         select(AuditEvent, User.name, User.email)
         .outerjoin(User, User.id == AuditEvent.actor_id)
@@ -43,6 +49,18 @@ def audit_query(
         statement = statement.where(AuditEvent.client_ref == client_ref.strip())
     if action.strip():
         statement = statement.where(AuditEvent.action.like(f"%{action.strip()}%"))
+    if kind == VIEW:  # with the looks recorded before events had a kind
+        statement = statement.where(
+            or_(AuditEvent.kind == VIEW, AuditEvent.action.in_(EARLIER_VIEW_ACTIONS))
+        )
+    elif kind == CHANGE:
+        statement = statement.where(
+            AuditEvent.kind == CHANGE, AuditEvent.action.not_in(EARLIER_VIEW_ACTIONS)
+        )
+    elif kind == REFUSAL:
+        statement = statement.where(AuditEvent.kind == REFUSAL)
+    elif kind:
+        raise InvalidChange("Choose one of the options", field="kind")
     start, end = _day(since, "since"), _day(until, "until")
     if start and end and end < start:
         raise InvalidChange("The end date must be on or after the start date", field="until")
@@ -65,6 +83,7 @@ AUDIT_CSV_COLUMNS = (
     "client reference",
     "from address",
     "detail",
+    "kind",  # a change, a view of client data or a refused request (issue 20)
 )
 
 
@@ -85,4 +104,5 @@ def _audit_row(event: AuditEvent, name: str | None, email: str | None) -> list[o
         event.client_ref or "",
         event.ip or "",
         event.detail,
+        event.kind,
     ]

@@ -4,8 +4,19 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from ..audit import KINDS as AUDIT_KINDS
 from ..auth.models import ROLES
-from ..forms import CheckboxGroup, Form, VersionField, WholeNumberField, choices, email_field, line
+from ..forms import (
+    CheckboxGroup,
+    Form,
+    Radios,
+    Select,
+    VersionField,
+    WholeNumberField,
+    choices,
+    email_field,
+    line,
+)
 from ..settings import SETTINGS, all_settings
 
 
@@ -61,6 +72,15 @@ def settings_form_class() -> type[Form]:
                 ],
             )
             continue
+        if spec.kind == "yesno":
+            fields[name] = Radios(
+                spec.label,
+                {"yes": "Yes", "no": "No"},
+                f"{spec.label}: select yes or no",
+                needed=True,
+                description=spec.hint,
+            )
+            continue
         if spec.kind == "time":
             message = f"{spec.label}: enter a time on the 24-hour clock, like 08:00"
         else:
@@ -76,7 +96,11 @@ def settings_form_class() -> type[Form]:
 
 def settings_form() -> Form:
     """The settings form: the saved values on a GET, what was sent on a POST."""
-    return settings_form_class().drawn(all_settings())
+    shown = {
+        name: ("yes" if value else "no") if SETTINGS[name].kind == "yesno" else value
+        for name, value in all_settings().items()
+    }
+    return settings_form_class().drawn(shown)
 
 
 def setting_values(form: Form) -> dict[str, object]:
@@ -91,5 +115,6 @@ class AuditSearchForm(Form):
     person = StringField("Person (name or email)", validators=[Length(max=100)])
     client_ref = StringField("Client reference", validators=[Length(max=64)])
     action = StringField("Action", validators=[Length(max=64)])
+    kind = Select("What happened", choices=choices({"": "Everything", **AUDIT_KINDS}))
     since = StringField("From (YYYY-MM-DD)", validators=[Length(max=10)])
     until = StringField("To (YYYY-MM-DD)", validators=[Length(max=10)])

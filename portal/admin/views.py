@@ -2,6 +2,7 @@ from collections.abc import Callable
 
 from flask import flash, request, url_for
 
+from ..auth import second_factor
 from ..auth import services as accounts
 from ..auth.models import ACCOUNT_STATES, ROLES, User
 from ..errors import Conflict, InvalidChange
@@ -44,7 +45,7 @@ def invite():
     invited = submit(
         form,
         lambda: accounts.invite_user(form.email.data, form.name.data, form.roles.data, me()),
-        lambda user: f"Invitation sent to {user.email}.",
+        "Invitation sent.",  # no address: flashes sit in the session cookie
         lambda user: url_for("admin.account", user_id=user.id),
         by="email",
     )
@@ -88,8 +89,13 @@ def change_roles(user_id: int):
     return redirect_303(url_for("admin.account", user_id=user.id))
 
 
-def _confirmed_action(user_id: int, action: Callable[[User, int | None], object], done: str):
-    """GET shows a confirmation page; POST carries the change out."""
+def _confirmed_action(
+    user_id: int,
+    action: Callable[[User, int | None], object],
+    done: str,
+    confirm: str = "admin/confirm_deactivate.html",
+):
+    """GET shows the `confirm` page; POST carries the change out."""
     user = accounts.get_user(user_id)
     form = VersionedActionForm.drawn({"version": user.version})
     if form.validate_on_submit():
@@ -100,9 +106,9 @@ def _confirmed_action(user_id: int, action: Callable[[User, int | None], object]
         except Conflict as error:  # the account page again, with its latest state and a banner
             return _account_page(user, status=409, message=error.message)
         else:
-            flash(done.format(email=user.email), "success")
+            flash(done, "success")  # never an address or name: flashes sit in the cookie
         return redirect_303(url_for("admin.account", user_id=user.id))
-    return render("admin/confirm_deactivate.html", user=user, form=form)
+    return render(confirm, user=user, form=form)
 
 
 def _set_active(active: bool) -> Callable[[User, int | None], object]:
@@ -112,20 +118,32 @@ def _set_active(active: bool) -> Callable[[User, int | None], object]:
 @bp.route("/accounts/<int:user_id>/deactivate", methods=["GET", "POST"])
 @role_required("admin")
 def deactivate(user_id: int):
-    done = "{email} is deactivated and signed out everywhere."
+    done = "The account is deactivated and signed out everywhere."
     return _confirmed_action(user_id, _set_active(False), done)
+
+
+@bp.route("/accounts/<int:user_id>/second-factor/reset", methods=["GET", "POST"])
+@role_required("admin")
+def reset_second_factor(user_id: int):
+    done = "They are signed out and will set up a new authenticator app at their next sign-in."
+    return _confirmed_action(
+        user_id,
+        lambda user, version: second_factor.reset_for(user, me(), version),
+        done,
+        "admin/confirm_second_factor_reset.html",
+    )
 
 
 @bp.route("/accounts/<int:user_id>/reactivate", methods=["POST"])
 @role_required("admin")
 def reactivate(user_id: int):
-    return _confirmed_action(user_id, _set_active(True), "{email} can sign in again.")
+    return _confirmed_action(user_id, _set_active(True), "The account can sign in again.")
 
 
 @bp.route("/accounts/<int:user_id>/resend", methods=["POST"])
 @role_required("admin")
 def resend_invitation(user_id: int):
-    done = "A new invitation is on its way to {email}. The old link no longer works."
+    done = "A new invitation is on its way. The old link no longer works."
     return _confirmed_action(user_id, lambda user, _: accounts.resend_invitation(user, me()), done)
 
 
@@ -159,6 +177,7 @@ def _audit_search():
                 form.action.data or "",
                 form.since.data or "",
                 form.until.data or "",
+                form.kind.data or "",
             )
         except InvalidChange as error:
             show_error(form, error)

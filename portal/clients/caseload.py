@@ -1,6 +1,8 @@
 """The keyworker's caseload and each client's page: next actions, counts, the record.
 
-Every lookup is scoped to the keyworker: another keyworker's client is NotFound (a 404).
+Every lookup is scoped to the keyworker: another keyworker's client is NotFound (a 404). The
+lookup and the caseload say what they show (`audit.viewing`), so each page drawn from them
+records one view of client data.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import noload
 
 from ..accompaniment.models import LIVE_STATES, AccompanimentRequest
-from ..audit import utcnow
+from ..audit import utcnow, viewing, viewing_list
 from ..auth.models import User
 from ..database import one_or_missing
 from ..extensions import db
@@ -50,7 +52,9 @@ _CURRENT_REQUEST = and_(
 def get_client_for(user: User, client_id: int) -> Client:
     """One of `user`'s own clients; anybody else's (or none) is NotFound."""
     mine = select(Client).where(Client.id == client_id, Client.keyworker_id == user.id)
-    return one_or_missing(mine, "No such client")
+    client = one_or_missing(mine, "No such client")
+    viewing("client_viewed", client, client_ref=client.reference)
+    return client
 
 
 def next_action_expression(now: datetime) -> Any:
@@ -184,6 +188,7 @@ def caseload_page(
         )
         for client, request_id, state, code in page.items
     ]
+    viewing_list("caseload", page=page.page, search=query, action=action, sort=sort)
     return CaseloadPage(page, rows, query, action, sort, caseload_counts(user, now))
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ..audit import audit, utcnow
+from ..audit import audit, utcnow, viewing
 from ..auth.models import User
 from ..errors import InvalidChange, NotFound
 from ..extensions import db
@@ -58,6 +58,7 @@ def get_goal_for(client: Client, goal_id: int) -> Goal:
     goal = db.session.scalar(select(Goal).where(Goal.id == goal_id, Goal.client_id == client.id))
     if goal is None:
         raise NotFound("No such goal")
+    viewing("goal_viewed", goal, client_ref=client.reference)
     return goal
 
 

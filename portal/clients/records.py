@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accompaniment.models import LIVE_STATES, AccompanimentRequest
-from ..audit import audit, utcnow
+from ..audit import audit, utcnow, viewing
 from ..auth.models import User, UserRole
 from ..errors import InvalidChange, NotFound
 from ..extensions import db
@@ -70,34 +70,46 @@ def _check_details(details: dict) -> dict:
     }
 
 
-def _reference_taken(reference: str, except_id: int | None = None) -> bool:
-    statement = select(Client.id).where(Client.reference == reference)
+# A reference is unique across the service, so a keyworker who types one that is taken learns
+# only that it cannot be used: never whether it exists on another keyworker's caseload, whose it
+# is or anything about that client. Only a client of their own is named as such.
+REFERENCE_CANNOT_BE_USED = "This case reference cannot be used. Check it, or ask your admin"
+REFERENCE_ON_YOUR_CASELOAD = (
+    "A client on your caseload already has this reference. Search your caseload for it "
+    "(closed cases too)"
+)
+
+
+def _check_reference_free(reference: str, actor: User, except_id: int | None = None) -> None:
+    """Refuse a reference another client has, saying whose only when it is the actor's own."""
+    statement = select(Client.keyworker_id).where(Client.reference == reference)
     if except_id is not None:
         statement = statement.where(Client.id != except_id)
-    return db.session.scalar(statement) is not None
+    holders = db.session.scalars(statement.limit(1)).all()
+    if not holders:
+        return
+    mine = holders[0] == actor.id
+    message = REFERENCE_ON_YOUR_CASELOAD if mine else REFERENCE_CANNOT_BE_USED
+    raise InvalidChange(message, field="reference")
 
 
-def _flush_reference(message: str) -> None:
-    """Flush; a reference someone saved meanwhile (the unique index) is refused by its field."""
+def _flush_reference() -> None:
+    """Flush; a reference someone saved meanwhile (the unique index) is refused by its field,
+    in words that say nothing about the other client."""
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise InvalidChange(message, field="reference") from None
+        raise InvalidChange(REFERENCE_CANNOT_BE_USED, field="reference") from None
 
 
 def add_client(actor: User, **details: Any) -> Client:
     """Add a client to the actor's own caseload with the least data that does the job."""
     values = _check_details(details)
-    if _reference_taken(values["reference"]):
-        raise InvalidChange(
-            "A client with this reference is already in the portal. Check the reference, or "
-            "ask your admin to move the client to your caseload",
-            field="reference",
-        )
+    _check_reference_free(values["reference"], actor)
     client = Client(keyworker_id=actor.id, status="active", **values)
     db.session.add(client)
-    _flush_reference("A client with this reference is already in the portal")
+    _flush_reference()
     audit("client_added", client, client_ref=client.reference, actor_id=actor.id)
     db.session.commit()
     return client
@@ -106,16 +118,12 @@ def add_client(actor: User, **details: Any) -> Client:
 def update_client(client: Client, actor: User, version: int | None, **details: Any) -> Client:
     """Correct the client's details."""
     values = _check_details(details)
-    if _reference_taken(values["reference"], except_id=client.id):
-        raise InvalidChange(
-            "Another client already has this reference. Check it and try again",
-            field="reference",
-        )
+    _check_reference_free(values["reference"], actor, except_id=client.id)
     _claim_version(client, version)
     changed = sorted(k for k, v in values.items() if getattr(client, k) != v)
     for key, value in values.items():
         setattr(client, key, value)
-    _flush_reference("Another client already has this reference")
+    _flush_reference()
     audit(
         "client_updated",
         client,
@@ -225,4 +233,6 @@ def transfer_page(reference: str | None, *, required: bool = False) -> TransferP
     client = find_client_by_reference(reference)
     if client is None and required:
         raise NotFound("No such client")
+    if client is not None:
+        viewing("client_looked_up", client, client_ref=client.reference)
     return TransferPage(client, keyworkers())

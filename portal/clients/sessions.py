@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from ..accompaniment.models import LIVE_STATES, AccompanimentRequest
 from ..accompaniment.models import OUTCOMES as REQUEST_OUTCOMES
-from ..audit import audit, utcnow
+from ..audit import audit, utcnow, viewing
 from ..auth.models import User
 from ..database import one_or_missing
 from ..dates import clock, clock_on, london_today
@@ -86,7 +86,9 @@ def get_session_for(client: Client, session_id: int) -> FamaSession:
     theirs = select(FamaSession).where(
         FamaSession.id == session_id, FamaSession.client_id == client.id
     )
-    return one_or_missing(theirs, "No such session")
+    session = one_or_missing(theirs, "No such session")
+    viewing("fama_session_viewed", session, client_ref=client.reference)
+    return session
 
 
 def committed_meeting(client: Client) -> Meeting | None:

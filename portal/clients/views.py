@@ -10,7 +10,7 @@ from flask import abort, flash, request, url_for
 from werkzeug.wrappers import Response
 
 from ..accompaniment.models import STATES as REQUEST_STATES
-from ..audit import audit_view, utcnow
+from ..audit import utcnow, viewing
 from ..errors import InvalidChange
 from ..form_flow import submit
 from ..forms import Form
@@ -77,7 +77,7 @@ def add():
     added = submit(
         form,
         lambda: clients.add_client(me(), **form.details()),
-        lambda client: f"{client.first_name} ({client.reference}) is on your caseload.",
+        "The client is on your caseload.",  # no name or reference: flashes sit in the cookie
         _client_url,
         stay=True,  # a refusal goes by its field, with what was typed kept
     )
@@ -89,7 +89,6 @@ def add():
 def show(client_id: int):
     client = clients.get_client_for(me(), client_id)
     record = clients.client_record(client)
-    audit_view("client_viewed", client, client_ref=client.reference)
     return render(
         "clients/client.html",
         record=record,
@@ -128,9 +127,7 @@ def close(client_id: int):
             clients.set_client_status(client, me(), "closed", form.version.data)
         except InvalidChange as error:  # a live request: said on the client's page
             return _to_client(client, error.message, category="error")
-        return _to_client(
-            client, f"{client.reference} is closed. It no longer shows in your caseload."
-        )
+        return _to_client(client, "The case is closed. It no longer shows in your caseload.")
     return render("clients/confirm_close.html", client=client, form=form)
 
 
@@ -141,7 +138,7 @@ def reopen(client_id: int):
     form = VersionForm()
     if form.validate_on_submit():
         clients.set_client_status(client, me(), "active", form.version.data)
-        return _to_client(client, f"{client.reference} is open again.")
+        return _to_client(client, "The case is open again.")
     return _to_client(client)
 
 
@@ -229,7 +226,6 @@ def new_session(client_id: int, kind: int):
 def show_session(client_id: int, session_id: int):
     client = clients.get_client_for(me(), client_id)
     session = clients.get_session_for(client, session_id)
-    audit_view("fama_session_viewed", session, client_ref=client.reference)
     return render("clients/session.html", client=client, session=session, fama=fama)
 
 
@@ -316,7 +312,7 @@ def sheet(client_id: int, name: str):
         abort(404)
     template, title = SHEETS[name]
     found = clients.client_sheet(client)
-    audit_view("client_sheet_printed", client, client_ref=client.reference)
+    viewing("client_sheet_printed", client, client_ref=client.reference)
     return render(template, title=title, **vars(found))
 
 
@@ -358,7 +354,7 @@ def transfer():
         lambda: clients.transfer_client(
             client, int(form.keyworker_id.data), me(), form.version.data
         ),
-        lambda _: f"{client.reference} is now on {found.keyworker_name('the')}'s caseload.",
+        "The client is on their new keyworker's caseload.",
         lambda _: url_for("clients.transfer", reference=client.reference),
         stay=True,  # a refusal goes by the list, with the choice kept
     )

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, String, Table, Text, delete, func, select, update
 
 from ..accompaniment.models import LIVE_STATES, AccompanimentRequest
-from ..audit import audit, utcnow
+from ..audit import audit, utcnow, viewing
 from ..auth.models import User, new_session_token
 from ..clients.models import Client
 from ..clients.records import has_live_request
@@ -503,4 +503,6 @@ class ErasurePage:
 def erasure_page(kind: str, subject_id: int) -> ErasurePage:
     """The person to erase (NotFound if none), and when they were anonymised, if they were."""
     subject = get_subject(kind, subject_id)
+    reference = subject.reference if kind == "client" else None
+    viewing("erasure_viewed", subject, client_ref=reference)
     return ErasurePage(kind, subject, anonymised_on(kind, subject.id), label_of(kind, subject))

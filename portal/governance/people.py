@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
+from ..audit import viewing_list
 from ..auth.models import User
 from ..clients.models import Client
 from ..errors import NotFound
@@ -51,6 +52,7 @@ def _like(text: str) -> str:
 def find_people(kind: str, query: str, limit: int = 20) -> list[Found]:
     """Clients whose reference starts with `query`, or volunteers by name or number."""
     query = query.strip()
+    viewing_list("people_search", kind=kind, search=query[:60])
     if kind == "client":
         rows = db.session.execute(
             select(Client.id, Client.reference, Client.status, Anonymisation.id)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import exists, func, select
 
-from ..audit import audit, utcnow
+from ..audit import audit, utcnow, viewing_list
 from ..auth.models import User
 from ..clients.models import Client
 from ..errors import Conflict, InvalidChange
@@ -60,6 +60,7 @@ class RetentionResult:
 def retention_page() -> dict[str, Any]:
     """The retention page: who is due now, and the periods the service set."""
     clients, volunteers = due_for_retention()
+    viewing_list("retention_due", clients=len(clients), volunteers=len(volunteers))
     return {
         "clients": clients,
         "volunteers": volunteers,

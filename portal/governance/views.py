@@ -17,7 +17,8 @@ from .people import find_people, get_subject
 from .retention import due_for_retention, retention_page, run_retention
 
 SUBJECT = "/data-protection/<any(client, volunteer):kind>/<int:subject_id>"
-ERASED = "{label}: personal details erased. The records that must stay were kept."
+# No name or reference: flashes sit in the session cookie.
+ERASED = "Personal details erased. The records that must stay were kept."
 
 
 def show_value(value: Any) -> str:
@@ -101,6 +102,6 @@ def erase(kind: str, subject_id: int):
             flash(error.message, "error")
             return render("governance/erase.html", form=form, **page.context()), 409
         else:
-            flash(ERASED.format(label=page.label), "success")
+            flash(ERASED, "success")
             return redirect_303(url_for("governance.data_protection"))
     return render("governance/erase.html", form=form, **page.context())

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+
 from .. import dates
 from ..accompaniment.models import OUTCOMES, AccompanimentRequest
-from ..audit import audit, utcnow
+from ..audit import audit, utcnow, viewing
 from ..auth.models import User
 from ..clients.models import Client
 from ..errors import InvalidChange, NotFound
@@ -54,6 +56,9 @@ def outcome_page(request_id: int, actor: User, now: datetime | None = None) -> O
     request, volunteer = get_outcome_request(request_id, actor)
     action = outcome_action(request, now or utcnow())
     for_someone = is_champion(actor) and volunteer.user_id != actor.id
+    # what happened at a meeting is the client's data, even with no name on the page
+    reference = db.session.scalar(select(Client.reference).where(Client.id == request.client_id))
+    viewing("escort_outcome_viewed", request, client_ref=reference)
     return OutcomePage(request, volunteer, for_someone, None if action.open else action.rule)
 
 

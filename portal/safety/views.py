@@ -104,7 +104,7 @@ def record_check(request_id: int):
             show_error(form, error, "kind")
         else:
             label = services.RECORDABLE[check.kind]
-            flash(f"{label} recorded for {item.volunteer.preferred_name}.", "success")
+            flash(f"{label} recorded.", "success")  # no name: flashes sit in the cookie
             return redirect_303(url_for("safety.today"))
     return render("safety/record_check.html", form=form, escort=item)
 

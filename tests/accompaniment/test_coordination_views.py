@@ -327,7 +327,7 @@ def test_recording_a_phone_only_contacts_no(app, login_as, browser, client):
     assert long.status_code == 200 and "300 characters or fewer" in _html(long)
     no = browser.post(url, {"answer": "decline", "reason": "Away that week"})
     assert no.status_code == 303
-    assert "Di&#39;s no is recorded." in _html(client.get(no.location))
+    assert "Their no is recorded." in _html(client.get(no.location))
     # Answered now, so the page sends the champion back to the request.
     assert browser.post(url, {"answer": "accept"}).status_code == 303
     with app.app_context():

@@ -27,6 +27,11 @@ def _settings_data(**changes) -> dict:
         **{name: spec.default for name, spec in SETTINGS.items() if spec.kind in ("int", "time")},
         "stale_meeting_days": 90,
         "min_recovery_months": 12,
+        **{
+            name: "yes" if spec.default else "no"
+            for name, spec in SETTINGS.items()
+            if spec.kind == "yesno"
+        },
     }
     data.update(changes)
     return data
@@ -145,7 +150,7 @@ def _writer(path: str, seconds: float) -> int:
     while time.monotonic() < deadline:
         connection.execute("BEGIN IMMEDIATE")
         connection.executemany(
-            "INSERT INTO sign_in_failures (key, at) VALUES (?, '2026-01-01 00:00:00')",
+            "INSERT INTO sign_in_failures (address, at) VALUES (?, '2026-01-01 00:00:00')",
             [(f"load:{written}:{i}",) for i in range(50)],
         )
         connection.execute("COMMIT")

@@ -257,7 +257,7 @@ def test_the_champion_records_a_check_in_after_the_fact(app, client, browser, lo
         url, {"kind": "checkin", "happened_on": "2026-12-08", "happened_time": "19:50"}, page=url
     )
     assert response.status_code == 303 and response.location.endswith("/safety/today")
-    assert "Check-in recorded for" in _text(_html(client.get("/safety/today")))
+    assert "Check-in recorded." in _text(_html(client.get("/safety/today")))
     with app.app_context():
         check = db.session.scalars(select(EscortCheck)).one()
         assert (check.kind, check.by_id, check.volunteer_id) == (

@@ -98,7 +98,7 @@ def invite():
         except InvalidChange as error:
             show_error(form, error, "email")
         else:
-            flash(f"Invitation sent to {form.email.data}.", "success")
+            flash("Invitation sent.", "success")  # no address: flashes sit in the cookie
             return redirect_303(_record_url(volunteer.id))
     return render("volunteers/invite.html", form=form)
 
@@ -113,7 +113,7 @@ def add_phone_contact():
         except InvalidChange as error:
             show_error(form, error, "preferred_name")
         else:
-            flash(f"{volunteer.preferred_name} is added as a phone-only contact.", "success")
+            flash("The phone-only contact is added.", "success")
             return redirect_303(_record_url(volunteer.id))
     return render("volunteers/profile_form.html", form=form, volunteer=None, **labels())
 
@@ -184,7 +184,7 @@ def change_status(volunteer_id: int, to: str):
         except Conflict as error:
             return conflict_page(error, _record_url(volunteer_id))
         else:
-            flash(f"{volunteer.preferred_name} is now {STATUSES[to].lower()}.", "success")
+            flash(f"The volunteer is now {STATUSES[to].lower()}.", "success")
             return redirect_303(_record_url(volunteer_id))
     return _status_page(volunteer, to, form)
 
