@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import time
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask, abort
@@ -165,7 +166,8 @@ def test_an_uncaught_invalid_change_in_a_real_view_is_the_400_page(login_as, bro
         raise InvalidChange("This import cannot be discarded now")
 
     monkeypatch.setattr("portal.meetings.services.discard_import", refuse)
-    monkeypatch.setattr("portal.meetings.services.get_import", lambda *args: object())
+    previewed = SimpleNamespace(id="anything", status="previewed")
+    monkeypatch.setattr("portal.meetings.services.get_import", lambda *args: previewed)
     login_as("champion")
     response = browser.post("/meetings/import/anything/discard", {}, page="/meetings")
     assert response.status_code == 400

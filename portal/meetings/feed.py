@@ -9,9 +9,10 @@ weekday or a skip reason, and one bad record never stops the others.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
 from .meeting_types import KNOWN_CODES
@@ -48,6 +49,9 @@ __all__ = [
     "PORTAL_EXTRAS",
     "POSTCODE_IN_TEXT",
     "POSTCODE_SHAPE",
+    "MAX_DEPTH",
+    "MAX_NUMBER_LENGTH",
+    "BadNumber",
     "FeedError",
     "FeedMeeting",
     "FeedResult",
@@ -98,8 +102,73 @@ DAY_NAMES = {
 PORTAL_EXTRAS = ("directions_walk", "directions_car", "directions_public_transport")
 
 
+# What one feed may hold, whatever its size in bytes (the size and the number of meetings are
+# set in portal/config.py). No field of a feed needs a number longer than an id or a
+# coordinate, and a feed is at most four levels deep: {"meetings": [{"types": ["O"]}]}.
+MAX_NUMBER_LENGTH = 30  # characters in one number, sign, point and exponent included
+MAX_DEPTH = 8  # levels of lists and objects inside one another
+
+
 class FeedError(Exception):
     """The whole feed is unreadable; nothing in it can be imported."""
+
+
+class BadNumber:
+    """Stands in for a number no feed field could hold (5,000 digits, 1e999, NaN), so the record
+    holding it is skipped with a reason instead of the number being converted (Python refuses
+    to convert an integer of more than 4,300 digits, which used to end in a 500)."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"BadNumber({self.reason!r})"
+
+
+def _int(text: str) -> int | BadNumber:
+    if len(text) > MAX_NUMBER_LENGTH:
+        return BadNumber(f"a number {len(text.lstrip('-')):,} digits long")
+    return int(text)
+
+
+def _float(text: str) -> float | BadNumber:
+    if len(text) > MAX_NUMBER_LENGTH:
+        return BadNumber(f"a number {len(text):,} characters long")
+    value = float(text)
+    return value if math.isfinite(value) else BadNumber(f"the number {text}, too large to use")
+
+
+def _constant(name: str) -> BadNumber:
+    return BadNumber(f"{name}, which is not a number")
+
+
+def check_depth(data: object, limit: int = MAX_DEPTH) -> None:
+    """FeedError when lists and objects sit more than `limit` levels inside one another.
+
+    Read a level at a time (no recursion), after the JSON reader, which itself gives up at
+    about a thousand levels; a realistic 10 MB feed takes a few hundredths of a second.
+    """
+    level = [data] if isinstance(data, list | dict) else []
+    for _ in range(limit):
+        deeper = []
+        for container in level:
+            for value in container.values() if isinstance(container, dict) else container:
+                if isinstance(value, list | dict):
+                    deeper.append(value)
+        if not deeper:
+            return
+        level = deeper
+    raise _too_deep(limit)
+
+
+def _too_deep(limit: int) -> FeedError:
+    return FeedError(
+        f"The file has lists or sets of fields inside one another more than {limit} levels "
+        "deep, so it is not a Meeting Guide feed (a feed is a list of meetings, each a set of "
+        "fields)."
+    )
 
 
 class Skip(Exception):
@@ -137,7 +206,9 @@ class FeedMeeting:
     warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        data = asdict(self)
+        # A shallow copy: dataclasses.asdict deep-copies every value, ten times slower on a
+        # feed of thousands of meetings.
+        data = {**self.__dict__, "extras": dict(self.extras), "warnings": list(self.warnings)}
         data["start_time"] = self.start_time.strftime("%H:%M")
         data["end_time"] = self.end_time.strftime("%H:%M")
         data["last_verified_at"] = (
@@ -181,7 +252,11 @@ def is_mentioned(slug: str, mentioned: set[str]) -> bool:
 
 
 def decode_feed(payload: bytes | str) -> list:
-    """Bytes to the list of records, or FeedError saying why the file is not a feed."""
+    """Bytes to the list of records, or FeedError saying why the file is not a feed.
+
+    Numbers no field could hold come back as BadNumber (their record is skipped, the rest read
+    on), and nesting deeper than MAX_DEPTH refuses the whole file.
+    """
     if isinstance(payload, bytes):
         try:
             text = payload.decode("utf-8-sig")
@@ -192,12 +267,15 @@ def decode_feed(payload: bytes | str) -> list:
     if not text.strip():
         raise FeedError("The file is empty.")
     try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as error:
+        data = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
+    except json.JSONDecodeError as error:
         raise FeedError(
             "The file is not valid JSON, so it cannot be a Meeting Guide feed "
-            f"(problem near line {getattr(error, 'lineno', '?')})."
+            f"(problem near line {error.lineno})."
         ) from None
+    except RecursionError:
+        raise _too_deep(MAX_DEPTH) from None
+    check_depth(data)
     if isinstance(data, dict) and isinstance(data.get("meetings"), list):
         data = data["meetings"]
     if not isinstance(data, list):
@@ -206,10 +284,18 @@ def decode_feed(payload: bytes | str) -> list:
 
 
 def parse_feed(
-    payload: bytes | str | list, progress: Callable[[int], None] | None = None
+    payload: bytes | str | list,
+    progress: Callable[[int], None] | None = None,
+    max_meetings: int | None = None,
 ) -> FeedResult:
-    """Every record of a feed, read: clean meetings, and skipped records with their reasons."""
+    """Every record of a feed, read: clean meetings, and skipped records with their reasons.
+
+    With `max_meetings`, a feed holding more meetings than that (a record naming several
+    weekdays counts once for each) is refused whole, as soon as that is known.
+    """
     records = payload if isinstance(payload, list) else decode_feed(payload)
+    if max_meetings is not None and len(records) > max_meetings:
+        raise FeedError(_too_many(f"lists {len(records):,} records", max_meetings))
     meetings: list[FeedMeeting] = []
     skipped: list[Skipped] = []
     seen: set[str] = set()
@@ -225,9 +311,21 @@ def parse_feed(
             meetings.extend(found)
         except Skip as reason:
             skipped.append(Skipped(number, slug, name, str(reason)))
+        if max_meetings is not None and len(meetings) > max_meetings:
+            raise FeedError(
+                _too_many(f"holds more than {max_meetings:,} meetings by record {number:,}", 0)
+            )
         if progress:
             progress(1)
     return FeedResult(meetings, skipped, len(records))
+
+
+def _too_many(what: str, limit: int) -> str:
+    most = f" The portal imports at most {limit:,} meetings from one feed." if limit else ""
+    return (
+        f"The feed {what} (a meeting held on several days counts once for each).{most} "
+        "Split the feed, for example by area, and import each part."
+    )
 
 
 def _peek(raw: object, key: str) -> str | None:
@@ -247,6 +345,7 @@ def parse_record(raw: object, number: int = 0) -> list[FeedMeeting]:
     """One feed record as one clean meeting per weekday it names; Skip when it cannot be used."""
     if not isinstance(raw, dict):
         raise Skip("this entry is not a meeting record")
+    _refuse_bad_numbers(raw)
     warnings: list[str] = []
     slug = parse_slug(raw.get("slug"))
     name = _limited(clean_text(_string(raw.get("name")), single_line=True), "name", warnings)
@@ -318,6 +417,15 @@ def parse_record(raw: object, number: int = 0) -> list[FeedMeeting]:
     ]
 
 
+def _refuse_bad_numbers(raw: dict) -> None:
+    """Skip a record with a number no field could hold, in a field or a list in a field."""
+    for key, value in raw.items():
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, BadNumber):
+                name = clean_text(str(key), single_line=True) or "a field"
+                raise Skip(f"the {name[:40]} field holds {item.reason}")
+
+
 def parse_slug(value: object) -> str:
     if isinstance(value, bool) or value is None:
         raise Skip("the meeting has no slug (its id in the feed)")
@@ -355,7 +463,7 @@ def _day(item: object) -> int:
         item = int(item)
     if isinstance(item, str):
         text = item.strip().lower()
-        if text.isdigit():
+        if text.isascii() and text.isdigit() and len(text) <= 3:
             item = int(text)
         elif text in DAY_NAMES:
             return DAY_NAMES[text]

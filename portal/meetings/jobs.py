@@ -1,6 +1,8 @@
-"""Meetings' time-based work for `flask --app portal tick`: meetings nobody has checked lately.
+"""Meetings' time-based work for `flask --app portal tick`: meetings nobody has checked lately,
+and large Meeting Guide feeds a champion uploaded.
 
-Each job is idempotent: every message carries a dedupe key per month.
+Each job is idempotent: every message carries a dedupe key per month, and a feed import goes on
+from the last batch it committed (see import_jobs.py).
 """
 
 from __future__ import annotations
@@ -14,8 +16,13 @@ from ..extensions import db
 from ..jobs import job, portal_path
 from ..notify.services import notify_user
 from ..settings import get_setting
+from .import_jobs import run_feed_jobs
 from .models import Meeting
 from .occurrences import LONDON
+
+# Seconds of one tick that feed imports may take before the rest of the tick's work: a job
+# running then stops between two batches and goes on at the next tick.
+IMPORT_SHARE = 20.0
 
 
 @job("monthly digest of meetings that need checking")
@@ -44,3 +51,9 @@ def stale_meetings_digest(now: datetime) -> int:
         )
         for champion in users_with_role("champion")
     )
+
+
+@job("large Meeting Guide imports", last=True)
+def feed_imports(now: datetime) -> int:
+    """Read queued feeds into previews, and apply confirmed ones, a batch at a time."""
+    return run_feed_jobs(now, seconds=IMPORT_SHARE)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit import utcnow
 from ..dates import clock
-from ..dbtypes import UTCDateTime
+from ..dbtypes import UTCDateTime, label_of, one_of
 from ..extensions import db
 from . import meeting_types
 from .feed import minutes_between, safe_web_url
@@ -222,14 +223,22 @@ class Meeting(db.Model):
 
 
 IMPORT_STATUSES = {
+    "reading": "Reading the feed",
     "preview": "Waiting for confirmation",
+    "applying": "Importing",
     "applied": "Imported",
     "discarded": "Discarded",
+    "failed": "Could not be read",
+    "stopped": "Stopped part-way",
 }
 
 
 class MeetingImport(db.Model):
-    """One import of a Meeting Guide feed: its preview waits here (not in the cookie) for a yes."""
+    """One import of a Meeting Guide feed: its preview waits here (not in the cookie) for a yes.
+
+    A large feed is read, and a large preview applied, by the tick (see MeetingFeedJob): the
+    import is then "reading" or "applying" until its job ends.
+    """
 
     __tablename__ = "meeting_imports"
 
@@ -240,14 +249,73 @@ class MeetingImport(db.Model):
     fellowship_id: Mapped[int] = mapped_column(ForeignKey("fellowships.id"))
     filename: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(12), default="preview")
-    # JSON: the clean records and skip reasons (emptied once applied or discarded).
-    records: Mapped[str] = mapped_column(Text, default="")
+    # JSON: the clean records and skip reasons (emptied once applied or discarded); read only
+    # when applying, as a large feed's run to megabytes.
+    records: Mapped[str] = mapped_column(Text, default="", deferred=True)
     # JSON: the counts and lists the preview page shows.
     summary: Mapped[str] = mapped_column(Text, default="")
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     fellowship: Mapped[Fellowship] = relationship(lazy="joined")
 
+    __table_args__ = (CheckConstraint(one_of("status", IMPORT_STATUSES), name="status_kind"),)
+
+    status_label = label_of("status", IMPORT_STATUSES)
+
+
+FEED_JOB_KINDS = {"read": "Reading the feed", "apply": "Importing the meetings"}
+FEED_JOB_STATES = {
+    "queued": "Waiting to start",
+    "running": "Running",
+    "done": "Done",
+    "failed": "Failed",
+}
+
+
+class MeetingFeedJob(db.Model):
+    """Work on one import that a web request hands to the tick: reading a large feed into a
+    preview, or applying a large preview, in batches that commit their progress.
+
+    One job of each kind per import (a unique pair), so a second confirmation cannot queue the
+    work twice. A worker takes a job by writing its own `claim` into the row, and every batch
+    it commits first checks the claim is still its own, so two workers never both apply a
+    batch; a job whose worker died (its claim expired) is taken up again where it stopped.
+    """
+
+    __tablename__ = "meeting_feed_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # No index of its own: the unique (import_id, kind) pair below leads with it.
+    import_id: Mapped[str] = mapped_column(ForeignKey("meeting_imports.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(8), default="queued")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The worker holding the job, and until when; a claim past its time may be taken over.
+    claim: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Progress: records read of the records in the feed, or meetings saved of those to save.
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)  # worked so far, all attempts
+    # JSON: what applying has done so far (created, updated, unchanged, deactivated).
+    counts: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(String(1000))  # why it failed, in plain words
+    # The uploaded feed, kept only until it is read.
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+
     __table_args__ = (
-        CheckConstraint("status IN ('preview', 'applied', 'discarded')", name="status_kind"),
+        UniqueConstraint("import_id", "kind", name="uq_meeting_feed_jobs_import_kind"),
+        CheckConstraint(one_of("kind", FEED_JOB_KINDS), name="kind_kind"),
+        CheckConstraint(one_of("state", FEED_JOB_STATES), name="state_kind"),
+        Index("ix_meeting_feed_jobs_state_created", "state", "created_at"),
     )
+
+    state_label = label_of("state", FEED_JOB_STATES)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ("done", "failed")

@@ -16,6 +16,7 @@ from ..dates import LONDON, long_date
 from ..errors import Conflict, InvalidChange
 from ..form_flow import submit
 from ..web import (
+    external_url,
     is_safe_next,
     me,
     paginate,
@@ -132,7 +133,7 @@ def calendar(meeting_id: int):
     meeting = services.get_meeting(meeting_id)
     if not meeting.active:
         abort(404)
-    page = url_for("meetings.detail", meeting_id=meeting.id, _external=True)
+    page = external_url("meetings.detail", meeting_id=meeting.id)
     return Response(
         services.meeting_calendar(meeting, page),
         mimetype="text/calendar",
@@ -358,6 +359,7 @@ def _import_page(form: ImportForm, status: int = 200):
         "meetings/import.html",
         form=form,
         limit=_import_limit_text(),
+        max_meetings=services.max_meetings(),
         recent=services.recent_imports(),
         sources=services.known_sources(),
     ), status
@@ -398,7 +400,8 @@ def _import_form() -> ImportForm:
 
 
 def _preview_upload(form: ImportForm) -> MeetingImport:
-    """A preview of the uploaded feed, read no further than the import limit allows."""
+    """The uploaded feed, read no further than the import limit allows: a preview when it is
+    small, else stored for the tick to read (the page then shows how far it has got)."""
     limit = current_app.config["MEETING_IMPORT_MAX_BYTES"]
     payload = form.feed.data.stream.read(limit + 1)
     if len(payload) > limit:
@@ -406,7 +409,7 @@ def _preview_upload(form: ImportForm) -> MeetingImport:
         raise InvalidChange(message, field="feed")
     fellowship = services.get_fellowship(form.fellowship_id.data)
     filename = form.feed.data.filename
-    return services.preview_import(payload, form.source.data, fellowship, me().id, filename)
+    return services.start_import(payload, form.source.data, fellowship, me().id, filename)
 
 
 @bp.route("/meetings/import", methods=["GET", "POST"])
@@ -423,13 +426,40 @@ def import_upload():
     return _import_page(form)
 
 
+IMPORT_POLL_SECONDS = 2  # how often the page asks how far a large import has got
+IMPORT_TITLES = {
+    "reading": "Reading the feed",
+    "preview": "Check the import",
+    "applying": "Importing the meetings",
+    "applied": "Import done",
+    "discarded": "Import discarded",
+    "failed": "The feed could not be imported",
+    "stopped": "The import stopped part-way",
+}
+
+
 @bp.route("/meetings/import/<import_id>")
 @role_required(*CHAMPIONS)
 def import_preview(import_id: str):
+    """The import's page: its progress while the tick works on it, then the preview or the
+    result. htmx asks for the progress block every few seconds; without JavaScript the page
+    reloads itself. Once the work is over, htmx is told to load the whole page again."""
     run = services.get_import(import_id, me().id)
+    working = run.status in ("reading", "applying")
+    if wants_fragment() and not working:
+        response = Response(status=204)
+        response.headers["HX-Refresh"] = "true"
+        return response
+    job = services.import_job(run)
     return render(
         "meetings/import_preview.html",
+        block="progress",
+        title=IMPORT_TITLES[run.status],
         run=run,
+        job=job,
+        done=services.job_counts(job),
+        working=working,
+        poll=IMPORT_POLL_SECONDS,
         summary=services.import_summary(run),
         expired=services.preview_expired(run),
         form=ButtonForm(),
@@ -443,16 +473,19 @@ def import_confirm(import_id: str):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        applied = services.confirm_import(run, me().id)
+        outcome = services.confirm_upload(run, me().id)
     except (InvalidChange, Conflict) as error:  # on the preview, whose figures say what changed
         flash(error.message, "error")
     else:
-        _flash_import_result(run, applied)
+        _flash_import_result(run, outcome)
     return redirect_303(url_for("meetings.import_preview", import_id=run.id))
 
 
-def _flash_import_result(run: MeetingImport, applied: bool) -> None:
-    if not applied:
+def _flash_import_result(run: MeetingImport, outcome: str) -> None:
+    if outcome == "queued":
+        flash("The import has started. This page shows how far it has got.", "success")
+        return
+    if outcome == "changed":
         flash(
             "The directory changed since this preview was made. Check the new figures, "
             "then confirm again.",
@@ -472,6 +505,9 @@ def _flash_import_result(run: MeetingImport, applied: bool) -> None:
 def import_discard(import_id: str):
     run = services.get_import(import_id, me().id)
     if ButtonForm().validate_on_submit():
+        if run.status == "reading" and not services.cancel_reading(run, me().id):
+            flash("The feed was read a moment ago: check what it would change.", "error")
+            return redirect_303(url_for("meetings.import_preview", import_id=run.id))
         services.discard_import(run, me().id)
         flash("The import was discarded. Nothing changed.", "success")
     return redirect_303(url_for("meetings.import_upload"))

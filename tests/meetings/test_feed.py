@@ -12,6 +12,7 @@ from portal.meetings import meeting_types
 from portal.meetings.feed import (
     FeedError,
     FeedMeeting,
+    Skip,
     check_feed_record,
     clean_text,
     decode_feed,
@@ -390,7 +391,7 @@ def test_skipped_slugs_still_count_as_mentioned():
         (b"{not json", "not valid JSON"),
         (b'{"name": "x"}', "should be a list"),
         (b'"text"', "should be a list"),
-        (b"[" * 100_000, "not valid JSON"),
+        (b"[" * 100_000, "levels deep"),
     ],
 )
 def test_a_file_that_is_not_a_feed_says_why(payload, message):
@@ -452,3 +453,60 @@ def test_the_field_rules_catch_bad_records():
     assert check_feed_record(good) == []
     bad = {"name": "", "slug": 1, "day": 7, "time": "7pm", "end_time": "24:00", "types": "O"}
     assert check_feed_record(bad) == ["name", "slug", "day", "time", "end_time", "types"]
+
+
+# --- limits on what one feed may hold (issue 20) ------------------------------------------
+
+
+def raw_feed(key: str, value: str) -> str:
+    good = json.dumps(record())[:-1]
+    return f'[{good}, "{key}": {value}}}]'
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        ("slug", "1" * 5000, "the slug field holds a number 5,000 digits long"),
+        ("day", "-" + "9" * 31, "the day field holds a number 31 digits long"),
+        ("latitude", "0." + "1" * 40, "the latitude field holds a number 42 characters long"),
+        ("longitude", "-1e400", "the longitude field holds the number -1e400, too large to use"),
+        ("latitude", "Infinity", "the latitude field holds Infinity, which is not a number"),
+        ("types", '["O", ' + "7" * 400 + "]", "the types field holds a number 400 digits long"),
+    ],
+)
+def test_a_number_no_field_could_hold_skips_its_record_with_the_reason(key, value, reason):
+    feed = parse_feed(raw_feed(key, value).encode())
+    assert feed.meetings == [] and [s.reason for s in feed.skipped] == [reason]
+    assert feed.skipped[0].slug in ("tuesday-night", None)
+
+
+def test_ordinary_numbers_are_read_as_before():
+    payload = raw_feed("latitude", "52.48620").replace(
+        '"slug": "tuesday-night"', '"slug": 1234567890123'
+    )
+    (meeting,) = parse_feed(payload.encode()).meetings
+    assert meeting.slug == "1234567890123"
+
+
+@pytest.mark.parametrize("day", ["²", "1" * 5000, "٣"])
+def test_a_day_written_in_odd_digits_is_a_reason_not_a_crash(day):
+    with pytest.raises(Skip, match="is not a weekday"):
+        parse_record(record(day=day))
+
+
+def test_a_feed_may_be_four_levels_deep_but_not_nine():
+    wrapped = json.dumps({"meetings": [record(types=["O"], regions=["Wessex", "Wrenford"])]})
+    assert len(parse_feed(wrapped.encode()).meetings) == 1
+    nested = json.dumps([record(notes=[[[[[[[["deep"]]]]]]]])])
+    with pytest.raises(FeedError, match="more than 8 levels deep"):
+        decode_feed(nested.encode())
+
+
+def test_a_feed_over_the_meeting_limit_is_refused_as_soon_as_that_is_known():
+    many = json.dumps([record(slug=str(n)) for n in range(5)]).encode()
+    assert len(parse_feed(many, max_meetings=5).meetings) == 5
+    with pytest.raises(FeedError, match="lists 5 records"):
+        parse_feed(many, max_meetings=4)
+    every_day = json.dumps([record(day=list(range(7)))]).encode()
+    with pytest.raises(FeedError, match="more than 6 meetings by record 1"):
+        parse_feed(every_day, max_meetings=6)
