@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import statistics
 import sys
 import tempfile
@@ -26,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, select, text  # noqa: E402
 
+from bench.second_step import enrol_staff, sign_in_test_client  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.meetings.models import Fellowship, Meeting  # noqa: E402
@@ -61,6 +61,7 @@ def build(meetings: int, folder: Path):
     with app.app_context():
         upgrade()
         create_user("kim@example.org", "Kim", ["keyworker"], PASSWORD)
+        enrol_staff()  # keyworkers sign in with a code too (bench/second_step.py)
         add_meetings(meetings, 0)
     return app
 
@@ -107,12 +108,7 @@ def add_meetings(count: int, start: int) -> None:
 
 def sign_in(app):
     client = app.test_client()
-    page = client.get("/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    response = client.post(
-        "/sign-in", data={"email": "kim@example.org", "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 303, "sign-in failed"
+    sign_in_test_client(client, "kim@example.org", PASSWORD)
     return client
 
 

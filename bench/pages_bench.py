@@ -10,10 +10,11 @@ Without --db the large database is built into a temporary folder with
 Each scale runs in its own fresh app on its own database file: the demo database is always built
 (migrations, then `build_demo()`) in a temporary folder; a database given with --db is COPIED
 there first, so the benchmark's own writes (audit rows for looks at client data) never touch it.
-Every main page is fetched signed in as its role's demo account (portal/demo.py), through the
-Flask test client, N times after 3 warm-up requests. The time is taken by a WSGI middleware
-around the app (`app.wsgi_app`), from the call until the response body is fully produced: app
-only, no test-client or network work. Queries are counted per request by a SQLAlchemy
+Every main page is fetched signed in as its role's demo account (portal/demo; staff answer the
+code step with the bench secret, bench/second_step.py), through the Flask test client, N times
+after 3 warm-up requests. The time is taken by a WSGI middleware around the app
+(`app.wsgi_app`), from the call until the response body is fully produced: app only, no
+test-client or network work. Queries are counted per request by a SQLAlchemy
 `before_cursor_execute` listener (BEGIN/PRAGMA/SAVEPOINT not counted, as tests/querycount.py).
 At the end it prints resident memory (VmRSS) of this process, which has served every page.
 Times drift by about 40 % between runs on a shared 2-core machine: compare within one run.
@@ -22,7 +23,6 @@ Times drift by about 40 % between runs on a shared 2-core machine: compare withi
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import statistics
 import sys
@@ -35,13 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event, text  # noqa: E402
 
+from bench.second_step import enrol_staff, sign_in_test_client  # noqa: E402
+
 PASSWORDS = {
     "champion": ("champion@demo.example.org", "demo champion meadow kettle"),
     "keyworker": ("keyworker@demo.example.org", "demo keyworker orchard bicycle"),
     "volunteer": ("volunteer@demo.example.org", "demo volunteer river compass"),
     "admin": ("admin@demo.example.org", "demo admin harbour lantern"),
 }
-CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,17 @@ def copy_db(source: Path, folder: Path) -> Path:
     return target
 
 
+def enrol_bench_staff(app) -> None:
+    """Give the staff accounts signed in as the bench's second factor (bench/second_step.py),
+    on the benchmark's own copy of the database: a database built before issue 20, or with
+    other keys, signs in the same way."""
+    from portal.extensions import db
+
+    with app.app_context():
+        enrol_staff([email for email, _password in PASSWORDS.values()])
+        db.engine.dispose()
+
+
 def page_ids(app) -> dict[str, int]:
     """The live request with most candidates (volunteers at its meeting); the demo keyworker's
     busiest client; table sizes."""
@@ -195,17 +207,12 @@ class Timer:
 
 
 def sign_in(client, role: str) -> None:
-    email, password = PASSWORDS[role]
-    page = client.get("/sign-in").get_data(as_text=True)
-    token = CSRF_RE.search(page).group(1)
-    response = client.post(
-        "/sign-in", data={"email": email, "password": password, "csrf_token": token}
-    )
-    assert response.status_code == 303, f"sign-in as {role} failed: {response.status_code}"
+    sign_in_test_client(client, *PASSWORDS[role])
 
 
 def bench_scale(label: str, db_path: Path, folder: Path, runs: int) -> list[dict]:
     app = make_app(f"sqlite:///{db_path}", folder)
+    enrol_bench_staff(app)
     ids = page_ids(app)
     print(f"\n{label}: {db_path.name}: {ids['counts']}", file=sys.stderr)
     timer = Timer(app)

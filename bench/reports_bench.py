@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+from bench.second_step import enrol_staff, sign_in_test_client  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.accompaniment.models import AccompanimentRequest, RequestEvent  # noqa: E402
 from portal.auth.models import User  # noqa: E402
@@ -60,6 +60,7 @@ def build(folder: Path):
     with app.app_context():
         upgrade()
         build_demo()
+        enrol_staff([CHAMPION[0]])  # the code step with the bench secret (bench/second_step.py)
     return app
 
 
@@ -218,13 +219,7 @@ def add_history(requests: int, weeks: int = 52) -> None:
 
 def sign_in(app):
     client = app.test_client()
-    page = client.get("/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    email, password = CHAMPION
-    response = client.post(
-        "/sign-in", data={"email": email, "password": password, "csrf_token": token}
-    )
-    assert response.status_code == 303, "sign-in failed"
+    sign_in_test_client(client, *CHAMPION)
     return client
 
 

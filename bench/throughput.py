@@ -11,11 +11,12 @@ settings differ from production, for both servers alike: the access log is off, 
 are not recycled (max_requests = 0) so no worker restarts in the middle of a measurement and
 the memory figure is of a worker that served the whole run.
 
-Each role's demo account (portal/demo.py) signs in through the real form (CSRF token from the
-page) and its session cookie is passed to wrk with -H "Cookie: ...". The session stays valid:
-the idle timeout (30 min) and the absolute lifetime (12 h) are far longer than the run, and wrk
-keeps sending the cookie of the sign-in. Every page is checked to answer 200 first, and any
-non-2xx answer wrk reports is printed beside the figure.
+Each role's demo account (portal/demo) signs in through the real forms (CSRF token from the
+page; staff then answer the code step with the bench secret, bench/second_step.py, which the
+copy's staff accounts are given) and its session cookie is passed to wrk with
+-H "Cookie: ...". The session stays valid: the idle timeout (30 min) and the absolute lifetime
+(12 h) are far longer than the run, and wrk keeps sending the cookie of the sign-in. Every page
+is checked to answer 200 first, and any non-2xx answer wrk reports is printed beside the figure.
 
 Then, alternating so that drift is visible, wrk loads the floor, the first page, the floor, the
 second page, ... the floor, each with `wrk -t2 -c<connections> -d<duration>s`. Each page's
@@ -43,8 +44,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
 
-from pages_bench import PAGES, PASSWORDS, copy_db  # noqa: E402
+from pages_bench import PAGES, PASSWORDS, copy_db, enrol_bench_staff  # noqa: E402
+
+from bench.second_step import answer_code_step, signed_in_at  # noqa: E402
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 RPS_RE = re.compile(r"Requests/sec:\s+([\d.]+)")
@@ -132,18 +136,28 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def sign_in(base: str, role: str) -> str:
-    """Sign in through the form; the Cookie header value carrying the session."""
+    """Sign in through the forms (password, then for staff the code: bench/second_step.py);
+    the Cookie header value carrying the session."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-    page = opener.open(f"{base}/sign-in").read().decode()
-    token = CSRF_RE.search(page).group(1)
+
+    def get(path: str) -> str:
+        return opener.open(f"{base}{path}").read().decode()
+
+    def post(path: str, data: dict) -> tuple[int | None, str]:
+        try:
+            with opener.open(f"{base}{path}", urllib.parse.urlencode(data).encode()) as answer:
+                answer.read()
+                return answer.status, ""
+        except urllib.error.HTTPError as answer:
+            return answer.code, answer.headers.get("Location", "")
+
+    token = CSRF_RE.search(get("/sign-in")).group(1)
     email, password = PASSWORDS[role]
-    data = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token})
-    try:
-        opener.open(f"{base}/sign-in", data.encode())
-    except urllib.error.HTTPError as answer:
-        if answer.code != 303:
-            raise
+    status, location = post("/sign-in", {"email": email, "password": password, "csrf_token": token})
+    if status == 303:
+        status, location = answer_code_step(location, email, get=get, post=post)
+    assert signed_in_at(status, location), f"sign-in as {role} failed: {status} {location}"
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
     assert "portal_session" in cookie, f"no session for {role}"
     return cookie
@@ -182,6 +196,7 @@ def page_ids(db_path: Path, folder: Path) -> dict:
     from pages_bench import page_ids as ids_of
 
     app = make_app(f"sqlite:///{db_path}", folder)
+    enrol_bench_staff(app)  # on the copy: staff answer the code step with the bench secret
     ids = ids_of(app)
     with app.app_context():
         from portal.extensions import db

@@ -62,9 +62,13 @@ def create_user_command(
 @click.option("--factor", type=float, default=1.0, hidden=True, help="Multiplies large counts.")
 @click.option("--seed", type=int, default=1, hidden=True, help="Random seed for large data.")
 def demo_command(scale: str, factor: float, seed: int) -> None:
-    """(Re)create the demo data and print the sign-in details."""
-    from .demo import DEMO_ACCOUNTS, build_demo
+    """(Re)create the demo data and print the sign-in details; refused in production."""
+    from .demo import DEMO_ACCOUNTS, DemoRefused, build_demo, refuse_in_production
 
+    try:
+        refuse_in_production()
+    except DemoRefused as error:
+        raise click.ClickException(str(error)) from None
     if scale == "large":
         from .demo.large import LargeDataExists, build_demo_large
 
@@ -80,9 +84,33 @@ def demo_command(scale: str, factor: float, seed: int) -> None:
         accounts = list(DEMO_ACCOUNTS)
     else:
         accounts = build_demo()
-    click.echo("Demo accounts (email / password):")
+    click.echo("Demo accounts (email / password / authenticator app key):")
     for account in accounts:
-        click.echo(f"  {', '.join(account.roles):<10} {account.email:<26} {account.password}")
+        click.echo(
+            f"  {', '.join(account.roles):<10} {account.email:<26} {account.password:<31}"
+            f" {account.app_key or '-'}"
+        )
+    click.echo(
+        "Staff accounts then ask for a code: add the key to an authenticator app, or run "
+        "`flask --app portal demo-code ROLE` for the code it would show now."
+    )
+
+
+@click.command("demo-code")
+@with_appcontext
+@click.argument("role", type=click.Choice(["admin", "champion", "keyworker"]))
+def demo_code_command(role: str) -> None:
+    """The code a demo account's authenticator app would show now; refused in production."""
+    import pyotp
+
+    from .demo import DEMO_ACCOUNTS, DemoRefused, refuse_in_production
+
+    try:
+        refuse_in_production()
+    except DemoRefused as error:
+        raise click.ClickException(str(error)) from None
+    account = next(a for a in DEMO_ACCOUNTS if role in a.roles)
+    click.echo(pyotp.TOTP(account.app_key).now())
 
 
 WORKER_BATCH = 10  # messages the mail worker sends between looks at a stop signal
@@ -154,6 +182,7 @@ def backup_command(path: Path) -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(demo_code_command)
     app.cli.add_command(worker_command)
     app.cli.add_command(backup_command)
     from .governance.cli import retention_cli

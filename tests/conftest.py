@@ -79,6 +79,7 @@ def app_config(database_url: str, tmp_path: Path, smtp_server) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SERVER_NAME": "portal.test",
+        "EXTERNAL_URL": "http://portal.test",
         "MAIL_SERVER": smtp_server.host,
         "MAIL_PORT": smtp_server.port,
         "MAIL_SEND_INLINE": False,
@@ -127,8 +128,26 @@ class Browserless:
         data.setdefault("csrf_token", self.token(page or url))
         return self.client.post(url, data=data, **kwargs)
 
-    def sign_in(self, email: str, password: str = PASSWORD):
-        return self.post("/sign-in", {"email": email, "password": password}, page="/sign-in")
+    def sign_in(self, email: str, password: str = PASSWORD, next: str | None = None):  # noqa: A002
+        """Password, then (for staff) the code their authenticator app shows."""
+        data = {"email": email, "password": password, **({"next": next} if next else {})}
+        response = self.post("/sign-in", data, page="/sign-in")
+        if response.status_code == 303 and response.location.endswith("/sign-in/code"):
+            code = factories.sign_in_code(email)
+            response = self.post("/sign-in/code", {"code": code}, page="/sign-in/code")
+        return response
+
+    def set_up_app(self, page: str = "/sign-in/set-up"):
+        """Add the portal to an 'authenticator app' from the set-up page's key, and answer with
+        its first code; returns the answer (the recovery codes page) and the app's secret."""
+        import pyotp
+
+        html = self.client.get(page).get_data(as_text=True)
+        match = re.search(r'id="set-up-key">([A-Z2-7 ]+)<', html)
+        assert match, "the set-up page shows no key"
+        secret = match.group(1).replace(" ", "")
+        code = pyotp.TOTP(secret).now()
+        return self.post(page, {"code": code}, page=page), secret
 
 
 @pytest.fixture

@@ -686,7 +686,8 @@ def refused(response) -> bool:
     """4xx, a form re-rendered with its error summary, or a trip to the sign-in page."""
     if 400 <= response.status_code < 500:
         return True
-    if response.status_code in (302, 303) and "/sign-in" in (response.location or ""):
+    # the sign-in page itself, not the steps after a right password (/sign-in/code, /set-up)
+    if response.status_code in (302, 303) and urlsplit(response.location or "").path == "/sign-in":
         return True
     return response.status_code == 200 and b"nhsuk-error-summary" in response.data
 

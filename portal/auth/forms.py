@@ -56,3 +56,34 @@ class SignOutForm(Form):
 
 class NameForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+
+
+class CodeForm(Form):
+    code = StringField(
+        "Code",
+        description="The 6-digit code your authenticator app shows now, or one of your recovery "
+        "codes.",
+        validators=[
+            DataRequired("Enter the code from your authenticator app"),
+            Length(max=20, message="Enter the 6-digit code your authenticator app shows now"),
+        ],
+    )
+    submit = SubmitField("Continue")
+
+
+class SetUpForm(Form):
+    code = StringField(
+        "Code from your app",
+        description="After adding the portal, your app shows a 6-digit code. Enter it here.",
+        validators=[
+            DataRequired("Enter the 6-digit code your app shows"),
+            Length(max=20, message="Enter the 6-digit code your app shows"),
+        ],
+    )
+    submit = SubmitField("Check the code and turn it on")
+
+
+class ConfirmForm(Form):
+    """A one-button action: the CSRF token is all it carries."""
+
+    submit = SubmitField("Confirm")

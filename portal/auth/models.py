@@ -47,6 +47,13 @@ class User(UserMixin, db.Model):
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The second factor: an authenticator app's shared secret (base32). A new app's secret waits
+    # in totp_new_secret until a first code proves the app holds it.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_new_secret: Mapped[str | None] = mapped_column(String(64))  # an app being set up
+    second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last 30-second step a code was accepted for: a code is good once, never replayed.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -66,6 +73,10 @@ class User(UserMixin, db.Model):
     @property
     def has_password(self) -> bool:
         return self.password_hash is not None
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.second_factor_at is not None
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
@@ -105,11 +116,33 @@ class AuthToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RecoveryCode(db.Model):
+    """A one-use code for signing in without the authenticator app; only its hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = parent_key("users.id")
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class SignInFailure(db.Model):
-    """One failed sign-in, keyed by account email and by address, seen by every worker."""
+    """One failed sign-in: the email typed (known account or not) and the address it came
+    from, in the database so every worker sees it. The throttle counts them per (email,
+    address) pair, per address and per email (portal/auth/services.py). `email` is emptied
+    once it no longer matters for the account (the right password from that address, or a new
+    password): the row still counts against its address."""
 
     __tablename__ = "sign_in_failures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(300), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    __table_args__ = (
+        db.Index("ix_sign_in_failures_email_at", "email", "at"),
+        db.Index("ix_sign_in_failures_address_at", "address", "at"),
+    )

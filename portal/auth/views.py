@@ -12,6 +12,7 @@ from ..web import is_safe_next, me, public, redirect_303, render, signed_in
 from . import bp, services
 from .forms import ChangePasswordForm, NewPasswordForm, ResetRequestForm, SignInForm
 from .models import User
+from .second_factor_views import next_step
 
 SIGN_IN_REFUSED = "Enter a correct email address and password"
 THROTTLED = "Too many attempts to sign in. Wait a few minutes, then try again."
@@ -66,8 +67,7 @@ def sign_in():
         result = services.sign_in(form.email.data, form.password.data, request.remote_addr)
         if result.user is not None:
             target = form.next.data if is_safe_next(form.next.data) else url_for("home.index")
-            _start_session(result.user)
-            return redirect_303(target)
+            return redirect_303(next_step(result.user, target))
         form.password.errors = [THROTTLED if result.throttled else SIGN_IN_REFUSED]
         form.password.data = ""
     return render("auth/sign_in.html", form=form)
@@ -98,13 +98,15 @@ def _set_password_page(token: str, purpose: str, template: str):
     if user is None:
         return render("auth/link_expired.html", purpose=purpose), 410
     form = NewPasswordForm()
+    # A reset link proves the mailbox, not the second factor: that step still follows.
     saved = submit(
         form,
-        lambda: _start_session(
-            services.set_password_with_token(token, purpose, form.password.data)
+        lambda: next_step(
+            services.set_password_with_token(token, purpose, form.password.data),
+            url_for("home.index"),
         ),
-        "Your password is saved and you are signed in.",
-        url_for("home.index"),
+        "Your password is saved.",
+        lambda where: where,
         by="password",
     )
     return saved or render(template, form=form, user=user)

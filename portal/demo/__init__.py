@@ -5,9 +5,10 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import select
 
-from ..audit import audit
+from ..audit import audit, utcnow
 from ..auth.models import User, UserRole, new_session_token
 from ..auth.passwords import hash_password
 from ..extensions import db
@@ -21,21 +22,32 @@ class DemoAccount:
     name: str
     roles: tuple[str, ...]
     password: str
+    # Staff sign in with a code from an authenticator app: the demo's keys are published like
+    # its passwords (add one to any app, or `flask --app portal demo-code ROLE`).
+    app_key: str | None = None
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("admin@demo.example.org", "Alex (admin)", ("admin",), "demo admin harbour lantern"),
+    DemoAccount(
+        "admin@demo.example.org",
+        "Alex (admin)",
+        ("admin",),
+        "demo admin harbour lantern",
+        "DEMOADMINHARBOURLANTERN234567AAA",
+    ),
     DemoAccount(
         "champion@demo.example.org",
         "Chris (champion)",
         ("champion",),
         "demo champion meadow kettle",
+        "DEMOCHAMPIONMEADOWKETTLE23456AAA",
     ),
     DemoAccount(
         "keyworker@demo.example.org",
         "Kim (keyworker)",
         ("keyworker",),
         "demo keyworker orchard bicycle",
+        "DEMOKEYWORKERORCHARDBICYCLE2AAAA",
     ),
     DemoAccount(
         "volunteer@demo.example.org",
@@ -58,8 +70,23 @@ DEMO_STEPS: tuple[tuple[str, str], ...] = (
 )
 
 
+class DemoRefused(RuntimeError):
+    """Demo data asked for in production."""
+
+
+def refuse_in_production() -> None:
+    """Demo accounts have published passwords: they never exist in production, at any scale."""
+    if current_app.config["PORTAL_ENV"] == "production":
+        raise DemoRefused(
+            "Demo data is never created in production (PORTAL_ENV=production): the demo "
+            "accounts' passwords are published. Nothing was changed. Create real accounts "
+            "with `flask --app portal user create`."
+        )
+
+
 def build_demo() -> list[DemoAccount]:
     """Create or reset the demo accounts; running it twice leaves the same state."""
+    refuse_in_production()
     for account in DEMO_ACCOUNTS:
         user = db.session.scalar(select(User).where(User.email == account.email))
         if user is None:
@@ -69,6 +96,9 @@ def build_demo() -> list[DemoAccount]:
         user.active = True
         user.password_hash = hash_password(account.password)
         user.session_token = new_session_token()
+        user.totp_secret, user.totp_new_secret = account.app_key, None
+        user.second_factor_at = utcnow() if account.app_key else None
+        user.totp_last_step = None
         wanted = set(account.roles)
         user.role_rows = [row for row in user.role_rows if row.role in wanted] + [
             UserRole(role=role) for role in sorted(wanted - user.roles)

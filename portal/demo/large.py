@@ -224,11 +224,12 @@ def build_demo_large(
 ) -> dict[str, int]:
     """Build the normal demo, then a large region on top; returns rows added per table.
 
-    Refuses (LargeDataExists) when the database already holds large demo data. The same
-    seed, scale and `now` give the same data.
+    Refused in production (DemoRefused), and (LargeDataExists) when the database already
+    holds large demo data. The same seed, scale and `now` give the same data.
     """
-    from . import build_demo, demo_user
+    from . import build_demo, demo_user, refuse_in_production
 
+    refuse_in_production()
     if has_large_data():
         raise LargeDataExists(
             "This database already holds the large demo data. Build it on a new, empty "

@@ -86,6 +86,12 @@ SCANS: list[Scan] = [
     _s("admin", "admin.invite", "/admin/accounts/invite", submit="Send invitation"),
     _s("admin", "admin.account", lambda w: f"/admin/accounts/{w.keyworker.id}"),
     _s("admin", "admin.deactivate", lambda w: f"/admin/accounts/{w.spare_user.id}/deactivate"),
+    _s(
+        "admin",
+        "admin.reset_second_factor",
+        lambda w: f"/admin/accounts/{w.keyworker.id}/second-factor/reset",
+    ),
+    _s("admin", "auth.second_factor_page", "/account/second-factor"),
     _s("admin", "admin.settings", "/admin/settings"),
     _s("admin", "admin.audit_trail", "/admin/audit?q=client"),
     _s("admin", "governance.data_protection", "/admin/data-protection"),
@@ -318,6 +324,13 @@ SCANS: list[Scan] = [
     _s("keyworker", "notify.inbox", "/messages/", name="notify.inbox(keyworker)"),
     # volunteer, on a desktop
     _s("volunteer", "home.volunteer", "/volunteer", shows="Lantern Group"),
+    _s(
+        "volunteer",
+        "auth.set_up_second_factor",
+        "/account/second-factor/set-up",
+        submit="Check the code and turn it on",
+    ),
+    _s("volunteer", "auth.turn_off_second_factor", "/account/second-factor/turn-off"),
     _s("volunteer", "volunteers.application", "/me/application"),
     _s("volunteer", "volunteers.my_meetings", "/me/meetings?q=hope"),
     _s(
@@ -384,6 +397,8 @@ SKIPPED: dict[str, str] = {
     "home.index": "only redirects to the role's home page (scanned for each role)",
     "notify.count": "an htmx fragment (the unread badge), scanned inside every page's header",
     "admin.audit_export": "a CSV download",
+    "auth.enter_code": "needs a password step first: scanned in test_second_factor.py",
+    "auth.set_up_at_sign_in": "needs a password step first: scanned in test_second_factor.py",
     "governance.subject_access_json": "a JSON download",
     "meetings.search_csv": "a CSV download",
     "meetings.feed": "a JSON feed",

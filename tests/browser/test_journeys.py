@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from ..factories import make_user
+from ..factories import make_user, sign_in_code
 from .conftest import axe_violations, sign_in, tab_to
 
 HOMES = {
@@ -47,6 +47,10 @@ def test_keyboard_only_sign_in(page):
     page.keyboard.press("Tab")
     expect(page.get_by_label("Password")).to_be_focused()
     page.keyboard.type("correct horse battery staple")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter the code from your app")
+    tab_to(page, page.get_by_label("Code"), max_presses=10)
+    page.keyboard.type(sign_in_code(user.email))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your caseload")
 
