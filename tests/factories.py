@@ -450,3 +450,26 @@ def make_escort(
     )
     make_offer(request, volunteer, state="accepted", answered_at=starts_at - timedelta(days=2))
     return request, volunteer, volunteer_user, keyworker, client
+
+
+def make_someone_elses_records(**client_values: object) -> dict:
+    """Another keyworker's client with a session, a goal and a request: the ids a probe tries
+    ("c", "s", "g", "r"), the reference and the keyworker."""
+    from datetime import UTC, datetime
+
+    from portal.clients.models import Goal
+    from portal.dates import london_today
+
+    other = make_client(**client_values)
+    request = make_request(other)
+    session = make_fama_session(other, 1, london_today(datetime.now(UTC)))
+    with context():
+        goal = saved(Goal(client_id=other.id, goal="Go", recorded_by_id=other.keyworker_id))
+    return {
+        "c": other.id,
+        "s": session.id,
+        "g": goal.id,
+        "r": request.id,
+        "ref": other.reference,
+        "keyworker": other.keyworker_id,
+    }

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from portal.audit import REFUSAL, VIEW, AuditEvent, audit
 from portal.clients.models import Client, FamaSession, Goal
+from portal.dates import london_today
 from portal.extensions import db
 from portal.notify.kinds import KINDS
 from portal.notify.models import Notification
@@ -35,6 +36,7 @@ from ..factories import (
     make_meeting,
     make_offer,
     make_request,
+    make_someone_elses_records,
     make_user,
     make_vetted_volunteer,
 )
@@ -67,30 +69,6 @@ def _events(app, **where) -> list[AuditEvent]:
 
 def _detail(event: AuditEvent) -> dict:
     return json.loads(event.detail) if event.detail else {}
-
-
-def _someone_elses(app) -> dict:
-    """Another keyworker's client with a session, a goal and a request."""
-    other = make_client(first_name="Marigold")
-    request = make_request(other)
-    with app.app_context():
-        session = FamaSession(
-            client_id=other.id,
-            kind=1,
-            held_on=datetime.now(UTC).date(),
-            recorded_by_id=other.keyworker_id,
-        )
-        goal = Goal(client_id=other.id, goal="Go", recorded_by_id=other.keyworker_id)
-        db.session.add_all([session, goal])
-        db.session.commit()
-        return {
-            "c": other.id,
-            "s": session.id,
-            "g": goal.id,
-            "r": request.id,
-            "ref": other.reference,
-            "keyworker": other.keyworker_id,
-        }
 
 
 PROBES = [
@@ -126,7 +104,7 @@ def test_a_second_keyworker_probing_anothers_client_is_refused_and_recorded(
     app, login_as, browser, client
 ):
     _set(app, refusal_alert_count=1000)  # this test counts the records; the next one alerts
-    ids = _someone_elses(app)
+    ids = make_someone_elses_records(first_name="Marigold")
     attacker = _attacker(app, login_as, client)
     token = browser.token("/clients/")
     expected = []
@@ -304,7 +282,10 @@ def test_each_keyworker_page_with_client_data_records_one_view(app, login_as, cl
     request = make_request(mine, meeting)
     with app.app_context():
         session = FamaSession(
-            client_id=mine.id, kind=1, held_on=datetime.now(UTC).date(), recorded_by_id=keyworker.id
+            client_id=mine.id,
+            kind=1,
+            held_on=london_today(datetime.now(UTC)),
+            recorded_by_id=keyworker.id,
         )
         goal = Goal(client_id=mine.id, goal="Go", recorded_by_id=keyworker.id)
         db.session.add_all([session, goal])
@@ -562,7 +543,7 @@ def test_the_session_cookie_carries_no_client_name_or_reference(app, login_as, b
     )
     step(f"{base}/consents/share_first_name", {"agreed": "y", "version": "2"})
     step(f"{base}/goals/new", {"goal": "Go to a meeting"})
-    today = datetime.now(UTC).date().isoformat()
+    today = london_today(datetime.now(UTC)).isoformat()
     step(f"{base}/journal/new", {"attended_on": today, "meeting_name": "Zebedee's group"})
     with app.app_context():
         version = db.session.get(Client, made.id).version

@@ -15,7 +15,13 @@ from portal.extensions import db
 from portal.meetings.models import Fellowship
 from portal.meetings.occurrences import LONDON
 
-from ..factories import make_client, make_meeting, make_request, make_user
+from ..factories import (
+    make_client,
+    make_meeting,
+    make_request,
+    make_someone_elses_records,
+    make_user,
+)
 from ..querycount import count_queries
 
 HX = {"HX-Request": "true"}
@@ -218,28 +224,6 @@ def test_viewing_a_client_is_audited(app, login_as, client):
         )
 
 
-def _someone_elses(app) -> dict:
-    other = make_client()
-    request = make_request(other)
-    with app.app_context():
-        session = FamaSession(
-            client_id=other.id,
-            kind=1,
-            held_on=datetime.now(UTC).date(),
-            recorded_by_id=other.keyworker_id,
-        )
-        goal = Goal(client_id=other.id, goal="Go", recorded_by_id=other.keyworker_id)
-        db.session.add_all([session, goal])
-        db.session.commit()
-        return {
-            "c": other.id,
-            "s": session.id,
-            "g": goal.id,
-            "r": request.id,
-            "ref": other.reference,
-        }
-
-
 OTHER_URLS = [
     "/clients/{c}",
     "/clients/{c}/edit",
@@ -264,7 +248,7 @@ OTHER_URLS = [
 
 def test_another_keyworkers_clients_and_requests_are_not_found(app, login_as, browser, client):
     login_as("keyworker")
-    ids = _someone_elses(app)
+    ids = make_someone_elses_records()
     token = browser.token("/clients/")
     for template in OTHER_URLS:
         url = template.format(**ids)
