@@ -20,34 +20,16 @@ import re
 import statistics
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pages_bench import Timer  # noqa: E402  (server time per request, one way for every bench)
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 KNOWN = "known.person@example.org"
-
-
-class Timer:
-    """WSGI middleware: the time from the call until the body is produced."""
-
-    def __init__(self, app) -> None:
-        self.inner = app.wsgi_app
-        self.times: list[float] = []
-        app.wsgi_app = self
-
-    def __call__(self, environ, start_response):
-        started = time.perf_counter()
-        body = self.inner(environ, start_response)
-        try:
-            chunks = list(body)
-        finally:
-            if hasattr(body, "close"):
-                body.close()
-        self.times.append(time.perf_counter() - started)
-        return chunks
 
 
 def _database(folder: Path, postgres: str | None) -> tuple[str, object]:
