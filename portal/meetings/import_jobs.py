@@ -134,14 +134,7 @@ def confirm_upload(
     deactivated = (import_summary(run).get("counts") or {}).get("deactivated", 0)
     if meetings + deactivated <= current_app.config["MEETING_IMPORT_INLINE_MEETINGS"]:
         return "applied" if confirm_import(run, actor_id) else "changed"
-    claimed = db.session.execute(
-        update(MeetingImport)
-        .where(MeetingImport.id == run.id, MeetingImport.status == "preview")
-        .values(status="applying")
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        db.session.rollback()
+    if not _move(run, "preview", "applying"):
         raise Conflict("This import was confirmed a moment ago, perhaps in another tab.")
     job = db.session.scalar(
         select(MeetingFeedJob).where(
@@ -156,6 +149,21 @@ def confirm_upload(
     db.session.commit()
     db.session.refresh(run)
     return "queued"
+
+
+def _move(run: MeetingImport, before: str, after: str) -> bool:
+    """Move the import from `before` to `after` only if no one else has moved it meanwhile
+    (a conditional UPDATE); False, with the transaction rolled back, when someone had."""
+    moved = db.session.execute(
+        update(MeetingImport)
+        .where(MeetingImport.id == run.id, MeetingImport.status == before)
+        .values(status=after)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        db.session.rollback()
+        return False
+    return True
 
 
 def _reset(job: MeetingFeedJob, actor_id: int | None, total: int) -> None:
@@ -185,14 +193,7 @@ def job_counts(job: MeetingFeedJob | None) -> dict[str, int]:
 
 def cancel_reading(run: MeetingImport, actor_id: int | None) -> bool:
     """Stop reading a large feed before its preview is ready; False when it is too late."""
-    stopped = db.session.execute(
-        update(MeetingImport)
-        .where(MeetingImport.id == run.id, MeetingImport.status == "reading")
-        .values(status="discarded")
-        .execution_options(synchronize_session=False)
-    )
-    if stopped.rowcount != 1:
-        db.session.rollback()
+    if not _move(run, "reading", "discarded"):
         return False
     db.session.execute(
         update(MeetingFeedJob)
