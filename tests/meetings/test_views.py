@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from datetime import UTC, datetime, time, timedelta
@@ -16,6 +15,7 @@ from portal.meetings.models import Fellowship, Meeting
 
 from ..conftest import csrf_from
 from ..factories import fellowship_id, make_meeting, make_user
+from .feeds import feed_bytes, feed_record, upload
 
 HTMX = {"HX-Request": "true"}
 
@@ -396,36 +396,6 @@ def test_a_champion_adds_edits_and_deactivates_a_fellowship(app, login_as, brows
 
 
 # --- importing, without JavaScript ---------------------------------------------------------
-
-
-def feed_bytes(*records: dict) -> bytes:
-    return json.dumps(list(records)).encode()
-
-
-def feed_record(slug: object, **fields: object) -> dict:
-    base: dict = {
-        "name": f"Meeting {slug}",
-        "slug": slug,
-        "day": 2,
-        "time": "19:30",
-        "formatted_address": "12 Church Lane, Wrenford QX1 4AB",
-        "types": ["O"],
-    }
-    base.update(fields)
-    return base
-
-
-def upload(browser, payload: bytes, source: str = "Wessex Intergroup", code: str = "AA"):
-    return browser.post(
-        "/meetings/import",
-        {
-            "feed": (io.BytesIO(payload), "feed.json"),
-            "source": source,
-            "fellowship_id": str(fellowship_id(code)),
-        },
-        page="/meetings/import",
-        content_type="multipart/form-data",
-    )
 
 
 def test_import_preview_then_confirm_works_without_javascript(app, login_as, browser):
