@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from portal import create_app
 
@@ -52,11 +52,42 @@ def chromium() -> Iterator[object]:
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
+def _remember_response(app):
+    """Keep each response's iterable where the handler below can close it."""
+
+    def remembering(environ, start_response):
+        environ["portal.test.app_iter"] = app_iter = app(environ, start_response)
+        return app_iter
+
+    return remembering
+
+
+class _ClosingHandler(WSGIRequestHandler):
+    """Close the response when the browser hangs up mid-request.
+
+    Werkzeug's development server reads the socket before closing the response, so a
+    connection the browser drops (a favicon abandoned by a navigation) leaves a static
+    file open and the suite's warnings-as-errors fails whichever test is running.
+    """
+
+    def connection_dropped(self, error, environ=None) -> None:
+        app_iter = (environ or {}).get("portal.test.app_iter")
+        if hasattr(app_iter, "close"):
+            app_iter.close()
+        super().connection_dropped(error, environ)
+
+
 class LiveServer:
     def __init__(self, app) -> None:
         self.app = app
         self.port = free_port()
-        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.server = make_server(
+            "127.0.0.1",
+            self.port,
+            _remember_response(app),
+            threaded=True,
+            request_handler=_ClosingHandler,
+        )
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
