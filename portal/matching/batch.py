@@ -6,8 +6,9 @@ Eligibility and scores come from the vectorised pool; the solving (and why it is
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -156,17 +157,16 @@ def assign_batch(
     requests: Iterable[RequestFacts],
     volunteers: Sequence[VolunteerFacts] | VolunteerPool,
     rules: Rules,
+    *,
+    solve: Callable[[AssignmentProblem], Solution] = solve_exact,
 ) -> BatchResult:
-    """Propose at most one volunteer per request, maximising the total score exactly."""
+    """Propose at most one volunteer per request, maximising the total score exactly.
+
+    `solve` is the exact solver; the greedy baseline below passes its own.
+    """
     prepared = _prepare(requests, volunteers, rules)
-    return _result(prepared, solve_exact(prepared.problem), rules)
+    return _result(prepared, solve(prepared.problem), rules)
 
 
-def greedy_assign(
-    requests: Iterable[RequestFacts],
-    volunteers: Sequence[VolunteerFacts] | VolunteerPool,
-    rules: Rules,
-) -> BatchResult:
-    """Baseline for comparison: highest-scoring pair first; not optimal."""
-    prepared = _prepare(requests, volunteers, rules)
-    return _result(prepared, solve_greedy(prepared.problem), rules)
+# Baseline for comparison: highest-scoring pair first; not optimal.
+greedy_assign = partial(assign_batch, solve=solve_greedy)
