@@ -361,6 +361,7 @@ class _Builder:
                 for code, fid in db.session.execute(select(Fellowship.code, Fellowship.id))
             }
             self.towns = self._towns()
+            self._postcodes()
             self._meetings()
             self._staff()
             self._volunteers()
@@ -393,6 +394,41 @@ class _Builder:
                 }
             )
         return towns
+
+    def _postcodes(self) -> None:
+        """The region's postcode directory (issue 15): the small demo's Wrenford and, round
+        each town, its three districts' postcodes, loaded as a service loads the real one.
+        A generator of its own, so the rest of the data stay as they were."""
+        import tempfile
+        from pathlib import Path
+
+        from ..geography.demo import demo_rows, directory_row, write_rows
+        from ..geography.loader import load_directory
+
+        rng = random.Random(15_000 + len(self.towns))
+        rows = demo_rows()
+        letters = "ABDEFGHJLNPQRSTUWXYZ"
+        for town in self.towns:
+            for k in range(3):
+                outward = f"QX{town['district'] + k}"
+                lat0 = town["lat"] + (k - 1) * 0.015
+                lon0 = town["lon"] + (k - 1) * 0.025
+                seen: set[str] = set()
+                while len(seen) < 40:
+                    inward = f"{rng.randrange(1, 10)}{rng.choice(letters)}{rng.choice(letters)}"
+                    if inward in seen:
+                        continue
+                    seen.add(inward)
+                    rows.append(
+                        directory_row(
+                            f"{outward} {inward}",
+                            lat0 + rng.uniform(-0.01, 0.01),
+                            lon0 + rng.uniform(-0.015, 0.015),
+                        )
+                    )
+        with tempfile.TemporaryDirectory() as folder:
+            path = write_rows(Path(folder) / "demo_large_postcodes.csv", rows)
+            load_directory(path, released="Demo region (made up, large)", commit=False)
 
     def _meetings(self) -> None:
         rng, table = self.rng, Meeting.__table__
@@ -552,6 +588,8 @@ class _Builder:
                     "pronouns": None,
                     "gender": gender,
                     "home_area": rng.choice(town["areas"]),
+                    # one of the town's three postcode districts (its own generator)
+                    "home_district": f"QX{town['district'] + random.Random(vid).randrange(3)}",
                     "travel_modes": " ".join(
                         rng.choice(
                             (

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+
 from portal.dates import clock, date_words
+from portal.matching.distance import haversine_km
 from portal.matching.model import (
     LONDON,
     SAFEGUARDING_LABELS,
@@ -223,6 +228,76 @@ def check_accompany_rule(
     return None
 
 
+TOO_FAR_WORDS = {
+    "walk": "Too far to walk",
+    "public_transport": "Too far by public transport",
+    "car": "Too far to drive",
+}
+
+
+# Distances worked out for a whole ranking at once: (the request, km by id() of each volunteer).
+_KNOWN: ContextVar[tuple[RequestFacts, dict[int, float]] | None] = ContextVar(
+    "known_distances", default=None
+)
+
+
+@contextmanager
+def distances_known(volunteers: Sequence[VolunteerFacts], request: RequestFacts) -> Iterator[None]:
+    """Work out every volunteer's distance to the venue in one NumPy call for the checks and
+    scores made inside; one call per volunteer would cost more than the rest of a ranking."""
+    known: dict[int, float] = {}
+    if request.lat is not None and request.lon is not None:
+        located = [v for v in volunteers if v.lat is not None and v.lon is not None]
+        if located:
+            n = len(located)
+            km = haversine_km(
+                np.array([v.lat for v in located], dtype=np.float64),
+                np.array([v.lon for v in located], dtype=np.float64),
+                np.full(n, request.lat, dtype=np.float64),
+                np.full(n, request.lon, dtype=np.float64),
+            )
+            known = {id(v): k for v, k in zip(located, km.tolist(), strict=True)}
+    token = _KNOWN.set((request, known))
+    try:
+        yield
+    finally:
+        _KNOWN.reset(token)
+
+
+def distance_km(volunteer: VolunteerFacts, request: RequestFacts) -> float | None:
+    """Kilometres from the volunteer's home district's centre to the venue; None if unknown.
+
+    NumPy's haversine, the very sums the pool does on a whole column (element by element, so
+    one volunteer's figure is the same whichever way it is worked out).
+    """
+    if volunteer.lat is None or volunteer.lon is None or request.lat is None or request.lon is None:
+        return None
+    entry = _KNOWN.get()
+    if entry is not None and entry[0] is request:
+        known = entry[1].get(id(volunteer))
+        if known is not None:
+            return known
+    coords = (volunteer.lat, volunteer.lon, request.lat, request.lon)
+    return float(haversine_km(*(np.array([c], dtype=np.float64) for c in coords))[0])
+
+
+def check_travel_distance(
+    volunteer: VolunteerFacts, request: RequestFacts, rules: Rules
+) -> Reason | None:
+    """The venue must be within reach of how the volunteer travels (their furthest way)."""
+    limit = rules.travel_limit(volunteer.travel_modes)
+    if limit is None:
+        return None
+    km = distance_km(volunteer, request)
+    if km is None or km <= limit[1]:
+        return None
+    mode, most = limit
+    return Reason(
+        "too_far",
+        f"{TOO_FAR_WORDS.get(mode, 'Too far')}: about {km:.1f} km (more than {most:g} km)",
+    )
+
+
 def check_not_declined(
     volunteer: VolunteerFacts, request: RequestFacts, rules: Rules
 ) -> Reason | None:
@@ -260,6 +335,7 @@ CHECKS: tuple[Check, ...] = (
     check_language_wish,
     check_fellowship_wish,
     check_accompany_rule,
+    check_travel_distance,
     check_not_declined,
     check_no_conflict,
 )

@@ -40,6 +40,10 @@ AccompanyRule = Literal["anyone", "same_gender"]
 WeekPattern = frozenset[int] | Literal["every"]
 WeekKey = tuple[int, int]
 
+# The furthest a volunteer escorts from home, by how they travel (km; the service's settings).
+DEFAULT_TRAVEL_LIMITS: Mapping[str, float] = MappingProxyType(
+    {"walk": 3.0, "public_transport": 15.0, "car": 25.0}
+)
 DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
     {
         "attends_meeting": 30.0,
@@ -181,6 +185,9 @@ class VolunteerFacts:
     home_area: str = ""
     lat: float | None = None
     lon: float | None = None
+    # How they travel (walk, public_transport, car): the furthest limit of these bounds how
+    # far from home they escort; none recorded means no limit.
+    travel_modes: frozenset[str] = frozenset()
     weekly_cap: int = 2
     accompanies: AccompanyRule = "anyone"
     safeguarding: Mapping[str, date | None] = field(default_factory=dict)
@@ -200,6 +207,7 @@ class VolunteerFacts:
         setter = object.__setattr__
         setter(self, "languages", frozenset(self.languages))
         setter(self, "fellowships", frozenset(self.fellowships))
+        setter(self, "travel_modes", frozenset(self.travel_modes))
         setter(self, "safeguarding", MappingProxyType(dict(self.safeguarding)))
         setter(
             self,
@@ -344,6 +352,7 @@ class Rules:
     same_area_fraction: float = 0.75
     reliability_prior: float = 0.8
     reliability_prior_weight: float = 2.0
+    travel_limits_km: Mapping[str, float] = field(default_factory=lambda: DEFAULT_TRAVEL_LIMITS)
 
     def __post_init__(self) -> None:
         unknown = set(self.weights) - set(DEFAULT_WEIGHTS)
@@ -355,5 +364,20 @@ class Rules:
             raise ValueError("max_travel_km must be positive")
         merged = {**DEFAULT_WEIGHTS, **self.weights}
         object.__setattr__(self, "weights", MappingProxyType(merged))
+        if any(km <= 0 for km in self.travel_limits_km.values()):
+            raise ValueError("travel limits must be positive")
+        limits = {**DEFAULT_TRAVEL_LIMITS, **self.travel_limits_km}
+        object.__setattr__(self, "travel_limits_km", MappingProxyType(limits))
+        object.__setattr__(self, "_travel_limits", {})  # modes -> limit, filled as asked
+
+    def travel_limit(self, modes: frozenset[str]) -> tuple[str, float] | None:
+        """The way of travelling that reaches furthest and its limit; None when no limit."""
+        cache: dict = self._travel_limits  # type: ignore[attr-defined]
+        if modes in cache:
+            return cache[modes]
+        known = [(self.travel_limits_km[m], m) for m in sorted(modes) if m in self.travel_limits_km]
+        found = None if not known else (max(known)[1], max(known)[0])
+        cache[modes] = found
+        return found
 
     __hash__ = None  # type: ignore[assignment]

@@ -46,6 +46,7 @@ SUMMARY_LABELS = {
     "language_wish": "Do not speak the language the client asked for",
     "fellowship_wish": "No experience of the fellowship the client asked for",
     "accompany_rule": "Only accompany people of their own gender",
+    "too_far": "Live too far from the venue for how they travel",
     "declined_before": "Declined this request before",
     "conflict_of_interest": "Conflict of interest with this client",
 }
@@ -174,6 +175,12 @@ class VolunteerPool:
         self.lat = np.array([np.nan if v.lat is None else v.lat for v in vols], dtype=np.float64)
         self.lon = np.array([np.nan if v.lon is None else v.lon for v in vols], dtype=np.float64)
         self.has_coords = ~(np.isnan(self.lat) | np.isnan(self.lon))
+        limits = [rules.travel_limit(v.travel_modes) for v in vols]
+        self.travel_limit = np.array(
+            [np.inf if limit is None else limit[1] for limit in limits], dtype=np.float64
+        )
+        self._limited = bool(np.any(self.has_coords & np.isfinite(self.travel_limit)))
+        self._km: dict[tuple[float, float], np.ndarray] = {}
         area_codes: dict[str, int] = {}
         self.area = np.array(
             [
@@ -220,6 +227,25 @@ class VolunteerPool:
         starts, ends, index = entry
         return self._marked(index[(starts <= span[0]) & (ends >= span[1])])
 
+    def distances(self, request: RequestFacts) -> np.ndarray | None:
+        """Km from every volunteer's district centre to the venue (NaN where unknown); None
+        when the venue has no point. Kept per venue point: a batch has many requests per venue.
+        """
+        if request.lat is None or request.lon is None:
+            return None
+        key = (request.lat, request.lon)
+        km = self._km.get(key)
+        if km is None:
+            if len(self._km) >= 4096:
+                self._km.clear()
+            km = self._km[key] = haversine_km(
+                self.lat,
+                self.lon,
+                np.full(self.size, request.lat, dtype=np.float64),
+                np.full(self.size, request.lon, dtype=np.float64),
+            )
+        return km
+
     def rule_masks(self, request: RequestFacts) -> list[tuple[str, np.ndarray]]:
         """For each hard rule, the mask of volunteers who pass it."""
         day = request.meeting_date.toordinal()
@@ -252,6 +278,13 @@ class VolunteerPool:
         else:
             own = self._mask(self.genders, request.client_gender)
             masks.append(("accompany_rule", ~self.same_gender_only | own))
+        if self._limited:
+            km = self.distances(request)
+            if km is not None:
+                within = np.ones(self.size, dtype=bool)
+                known = self.has_coords
+                within[known] = km[known] <= self.travel_limit[known]
+                masks.append(("too_far", within))
         if request.id in self.declined:
             masks.append(("declined_before", ~self.declined[request.id]))
         if request.client_id in self.conflicts:
@@ -283,15 +316,10 @@ class VolunteerPool:
 
     def _distance_centi(self, request: RequestFacts, index: np.ndarray) -> np.ndarray:
         result = np.zeros(len(index), dtype=np.int64)
-        if request.lat is not None and request.lon is not None:
+        distances = self.distances(request)
+        if distances is not None:
             known = self.has_coords[index]
-            where = index[known]
-            km = haversine_km(
-                self.lat[where],
-                self.lon[where],
-                np.full(len(where), request.lat, dtype=np.float64),
-                np.full(len(where), request.lon, dtype=np.float64),
-            )
+            km = distances[index[known]]
             fraction = np.maximum(0.0, 1.0 - km / self.rules.max_travel_km)
             result[known] = np.rint(self._distance_weight * fraction * 100.0).astype(np.int64)
             unknown = ~known

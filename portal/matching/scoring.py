@@ -6,12 +6,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numpy as np
-
-from portal.matching.eligibility import Reason, attends_that_week, check_eligibility
+from portal.matching.distance import EARTH_RADIUS_KM, haversine_km  # noqa: F401 (re-exported)
+from portal.matching.eligibility import (
+    Reason,
+    attends_that_week,
+    check_eligibility,
+    distance_km,
+    distances_known,
+)
 from portal.matching.model import RequestFacts, Rules, VolunteerFacts
 
-EARTH_RADIUS_KM = 6371.0088
 PART_NAMES: tuple[str, ...] = (
     "attends_meeting",
     "knows_fellowship",
@@ -82,21 +86,6 @@ class Ranking:
     excluded: list[Excluded]
 
 
-def haversine_km(
-    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
-) -> np.ndarray:
-    """Great-circle distance in km, element-wise.
-
-    The single-request and the batch paths both call this NumPy version (never ``math``), so
-    a volunteer scores the same to the hundredth of a point on both paths.
-    """
-    phi1, phi2 = np.radians(lat1), np.radians(lat2)
-    half_dphi = (phi2 - phi1) / 2.0
-    half_dlambda = np.radians(lon2 - lon1) / 2.0
-    a = np.sin(half_dphi) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(half_dlambda) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
-
-
 def centipoints(weight: float, fraction: float) -> int:
     """Weight times fraction in hundredths of a point, rounded half to even like NumPy's rint."""
     return round(weight * fraction * 100.0)
@@ -144,9 +133,8 @@ def _fellowship_part(volunteer: VolunteerFacts, request: RequestFacts, weight: f
 def _distance_part(
     volunteer: VolunteerFacts, request: RequestFacts, weight: float, rules: Rules
 ) -> ScorePart:
-    coords = (volunteer.lat, volunteer.lon, request.lat, request.lon)
-    if all(c is not None for c in coords):
-        km = float(haversine_km(*(np.array([c], dtype=np.float64) for c in coords))[0])
+    km = distance_km(volunteer, request)
+    if km is not None:
         fraction = max(0.0, 1.0 - km / rules.max_travel_km)
         if fraction == 0.0:
             text = f"About {km:.1f} km from the venue (more than {rules.max_travel_km:g} km)"
@@ -212,11 +200,13 @@ def rank(volunteers: Iterable[VolunteerFacts], request: RequestFacts, rules: Rul
     """Eligible volunteers by score (ties to the lower id), and the excluded with reasons."""
     eligible: list[Candidate] = []
     excluded: list[Excluded] = []
-    for volunteer in sorted(volunteers, key=lambda v: v.id):
-        reasons = check_eligibility(volunteer, request, rules)
-        if reasons:
-            excluded.append(Excluded(volunteer, reasons))
-        else:
-            eligible.append(Candidate(volunteer, score(volunteer, request, rules)))
+    ordered = sorted(volunteers, key=lambda v: v.id)
+    with distances_known(ordered, request):
+        for volunteer in ordered:
+            reasons = check_eligibility(volunteer, request, rules)
+            if reasons:
+                excluded.append(Excluded(volunteer, reasons))
+            else:
+                eligible.append(Candidate(volunteer, score(volunteer, request, rules)))
     eligible.sort(key=candidate_order)
     return Ranking(eligible, excluded)

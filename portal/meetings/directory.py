@@ -6,6 +6,7 @@ Other domains use meetings through these functions (re-exported by `services`): 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -53,6 +54,7 @@ class MeetingFilters:
     features: tuple[str, ...] = ()
     language: str = ""
     status: str = "active"
+    near: str = ""  # a postcode or district to sort by distance from (geography)
 
     @classmethod
     def from_args(cls, args: Mapping[str, Any], may_see_inactive: bool = False) -> MeetingFilters:
@@ -78,6 +80,7 @@ class MeetingFilters:
             features=tuple(name for name in meeting_types.FEATURES if name in (raw_features or [])),
             language=_known(one("language", 5), meeting_types.LANGUAGES),
             status=status if may_see_inactive and status in STATUS_FILTERS else "active",
+            near=one("near", 10).upper(),
         )
 
     def as_args(self) -> dict[str, Any]:
@@ -92,6 +95,7 @@ class MeetingFilters:
             "feature": list(self.features),
             "language": self.language,
             "status": "" if self.status == "active" else self.status,
+            "near": self.near,
         }
         return {key: value for key, value in args.items() if value}
 
@@ -144,9 +148,35 @@ def _conditions(filters: MeetingFilters) -> list:
 SEARCH_ORDER = (Meeting.day_rank, Meeting.start_time, Meeting.name, Meeting.id)
 
 
-def search_meetings(filters: MeetingFilters) -> Select:
-    """A select of meetings matching the filters, Monday first then by time."""
-    return select(Meeting).where(*_conditions(filters)).order_by(*SEARCH_ORDER)
+def search_meetings(filters: MeetingFilters, place: Any = None) -> Select:
+    """A select of meetings matching the filters, Monday first then by time; nearest first
+    (meetings with no point last) when `place` (a geography Place) is given."""
+    statement = select(Meeting).where(*_conditions(filters))
+    if place is not None:
+        statement = statement.order_by(*nearest_first(place.latitude, place.longitude))
+    return statement.order_by(*SEARCH_ORDER)
+
+
+def nearest_first(lat: float, lon: float) -> tuple:
+    """ORDER BY terms: meetings with a point first, nearest first.
+
+    An equirectangular squared distance (no trigonometry in SQL, so every database can sort
+    by it, with the page then limited in the database); within a region it orders as the
+    great-circle distance shown beside each meeting does.
+    """
+    squeeze = math.cos(math.radians(lat)) ** 2
+    dlat = Meeting.latitude - lat
+    dlon = Meeting.longitude - lon
+    return (Meeting.latitude.is_(None), dlat * dlat + dlon * dlon * squeeze)
+
+
+def meeting_distances(meetings: list[Meeting], place: Any) -> dict[int, float]:
+    """Km from the place to each meeting that has a point (great-circle)."""
+    from ..geography.places import distances_km
+
+    located = [m for m in meetings if m.latitude is not None and m.longitude is not None]
+    km = distances_km(place.latitude, place.longitude, [(m.latitude, m.longitude) for m in located])
+    return {m.id: k for m, k in zip(located, km, strict=True) if k is not None}
 
 
 def count_meetings(filters: MeetingFilters) -> int:
@@ -154,13 +184,17 @@ def count_meetings(filters: MeetingFilters) -> int:
     return db.session.scalar(statement) or 0
 
 
-def search_page(filters: MeetingFilters, per_page: int | None = None) -> Page:
-    """One page of a search and the total: two queries whatever the number of meetings."""
+def search_page(filters: MeetingFilters, per_page: int | None = None, place: Any = None) -> Page:
+    """One page of a search and the total: two queries whatever the number of meetings.
+
+    With a `place`, nearest first, and `page.distances` maps meeting id to km."""
     per_page = per_page or current_app.config["PAGE_SIZE"]
     number = page_number()
     total = count_meetings(filters)
-    statement = search_meetings(filters).limit(per_page).offset((number - 1) * per_page)
-    return Page(list(db.session.scalars(statement)), number, per_page, total)
+    statement = search_meetings(filters, place).limit(per_page).offset((number - 1) * per_page)
+    page = Page(list(db.session.scalars(statement)), number, per_page, total)
+    page.distances = meeting_distances(page.items, place) if place is not None else {}  # type: ignore[attr-defined]
+    return page
 
 
 def search_choices() -> dict[str, Any]:
@@ -177,9 +211,11 @@ def search_choices() -> dict[str, Any]:
     return {"fellowships": fellowships, "areas": areas}
 
 
-def search_limit(filters: MeetingFilters, limit: int) -> tuple[list[Meeting], int]:
+def search_limit(
+    filters: MeetingFilters, limit: int, place: Any = None
+) -> tuple[list[Meeting], int]:
     """The first `limit` meetings of a search and how many there are in all (two queries)."""
-    statement = search_meetings(filters).limit(limit)
+    statement = search_meetings(filters, place).limit(limit)
     return list(db.session.scalars(statement)), count_meetings(filters)
 
 
@@ -331,9 +367,35 @@ def check_meeting(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def locate_meeting(values: dict[str, Any], meeting: Meeting | None = None) -> dict[str, Any]:
+    """A point the champion gave stays theirs; with none, the postcode directory's point (the
+    postcode's, else its district's centre) is used and marked as the directory's, so a new
+    postcode or a new directory moves it. The directory's point shown back unchanged in the
+    edit form is still the directory's."""
+    from ..geography.places import point_for_postcode
+
+    given = values["latitude"] is not None
+    if (
+        given
+        and meeting is not None
+        and meeting.located_from_directory
+        and (values["latitude"], values["longitude"]) == (meeting.latitude, meeting.longitude)
+    ):
+        given = False
+    if given:
+        return {**values, "located_from_directory": False}
+    point = point_for_postcode(values["postcode"])
+    return {
+        **values,
+        "latitude": point[0] if point else None,
+        "longitude": point[1] if point else None,
+        "located_from_directory": point is not None,
+    }
+
+
 def create_meeting(values: dict[str, Any], actor_id: int | None) -> Meeting:
     """Add a meeting by hand; whoever adds it has just checked it."""
-    values = check_meeting(values)
+    values = locate_meeting(check_meeting(values))
     if not db.session.get(Fellowship, values["fellowship_id"]).active:
         raise InvalidChange("That fellowship is deactivated; choose another", field="fellowship_id")
     meeting = Meeting(**values, active=True, last_verified_at=utcnow())
@@ -348,7 +410,7 @@ def update_meeting(
     meeting: Meeting, values: dict[str, Any], actor_id: int | None, version: int | None
 ) -> list[str]:
     """Save a champion's edit; a stale copy is refused (409). Returns the fields changed."""
-    values = check_meeting(values)
+    values = locate_meeting(check_meeting(values), meeting)
     if values["fellowship_id"] != meeting.fellowship_id:
         fellowship = db.session.get(Fellowship, values["fellowship_id"])
         if not fellowship.active:

@@ -160,6 +160,10 @@ def plan_import(
             plan.created.append((record, fellowship_id))
         else:
             values = _feed_values(record) | {"fellowship_id": fellowship_id}
+            if meeting.located_from_directory and values.get("latitude") is None:
+                # no point in the feed: the directory's point is not a change to apply
+                values.pop("latitude", None)
+                values.pop("longitude", None)
             changed = [key for key, value in values.items() if getattr(meeting, key) != value]
             if meeting.removed_from_source and not meeting.active:
                 changed.append("active")
@@ -226,6 +230,7 @@ def apply_plan(
                 "source_slug": record.slug,
                 "active": True,
                 "removed_from_source": False,
+                "located_from_directory": False,
                 "version": 1,
                 "created_at": now,
                 "updated_at": now,
@@ -246,6 +251,8 @@ def apply_plan(
         rows = []
         for meeting_id, record, fellowship_id, changed in batch:
             row = _feed_values(record) | {"id": meeting_id, "fellowship_id": fellowship_id}
+            # a point from the feed is the feed's; none, and the directory places it below
+            row["located_from_directory"] = False
             if "active" in changed:
                 row |= {"active": True, "removed_from_source": False}
             rows.append(row | {"version": plan.versions[meeting_id] + 1, "updated_at": now})
@@ -271,6 +278,9 @@ def apply_plan(
         _advance(progress, len(batch))
     for batch in _batches(audit_rows):
         audit_many(batch)
+    from ..geography.places import fill_meeting_points
+
+    fill_meeting_points()
     if summary:
         audit(
             "meetings_import_applied",

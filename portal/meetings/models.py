@@ -71,6 +71,9 @@ class Meeting(db.Model):
     area: Mapped[str | None] = mapped_column(String(100), index=True)
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    # True when the point came from the postcode directory (refreshed on each load and when
+    # the postcode changes); a point a champion or a feed gave is never overwritten.
+    located_from_directory: Mapped[bool] = mapped_column(Boolean, default=False)
     location_notes: Mapped[str | None] = mapped_column(Text)
     directions_walk: Mapped[str | None] = mapped_column(Text)
     directions_car: Mapped[str | None] = mapped_column(Text)

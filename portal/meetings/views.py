@@ -59,17 +59,37 @@ def _search_context(filters: services.MeetingFilters) -> dict:
     }
 
 
+def _near(filters: services.MeetingFilters) -> dict[str, Any]:
+    """Where to sort from: the place, or why not (an unknown postcode, no directory)."""
+    from ..geography.places import find_place
+
+    if not filters.near:
+        return {"place": None, "near_error": None, "distances_unknown": False}
+    try:
+        place = find_place(filters.near, field="near")
+    except InvalidChange as error:
+        return {"place": None, "near_error": error.message, "distances_unknown": False}
+    return {"place": place, "near_error": None, "distances_unknown": place is None}
+
+
 @bp.route("/meetings")
 @signed_in
 def search():
     filters = _filters()
-    page = services.search_page(filters)
+    near = _near(filters)
+    page = services.search_page(filters, place=near["place"])
     # Page links carry every filter, repeated ones (several features) included.
     page.url_for_page = lambda number: url_for("meetings.search", page=number, **filters.as_args())
     if _wants_results_only():
-        return render("meetings/search.html", block="results", page=page, filters=filters)
+        return render("meetings/search.html", block="results", page=page, filters=filters, **near)
     stale = services.count_stale() if _may_change() else 0
-    return render("meetings/search.html", page=page, stale_count=stale, **_search_context(filters))
+    return render(
+        "meetings/search.html",
+        page=page,
+        stale_count=stale,
+        **near,
+        **_search_context(filters),
+    )
 
 
 def _wants_results_only() -> bool:
@@ -80,7 +100,8 @@ def _wants_results_only() -> bool:
 @bp.route("/meetings.csv")
 @signed_in
 def search_csv():
-    statement = services.search_meetings(_filters())
+    filters = _filters()
+    statement = services.search_meetings(filters, _near(filters)["place"])
     stamp = utcnow().strftime("%Y-%m-%d")
     return Response(
         stream_with_context(services.csv_lines(statement)),
@@ -93,7 +114,9 @@ def search_csv():
 @signed_in
 def print_sheet():
     filters = _filters()
-    meetings, total = services.search_limit(filters, PRINT_LIMIT)
+    near = _near(filters)
+    meetings, total = services.search_limit(filters, PRINT_LIMIT, place=near["place"])
+    distances = services.meeting_distances(meetings, near["place"]) if near["place"] else {}
     today = utcnow().astimezone(LONDON)
     return render(
         "meetings/print.html",
@@ -101,6 +124,8 @@ def print_sheet():
         total=total,
         filters=filters,
         printed_on=long_date(today),
+        distances=distances,
+        **near,
     )
 
 

@@ -47,6 +47,19 @@ class DemoVolunteer:
     reason: str | None = None
 
 
+# The demo region's postcode districts (portal/geography/demo.py): Kelby is a walk of 7 km
+# from the town, Thornby 20 km, so the ranking shows who is too far for how they travel.
+DEMO_DISTRICTS = {
+    "Town centre": "QX1",
+    "Riverside": "QX2",
+    "Northgate": "QX3",
+    "Eastfield": "QX4",
+    "Hollins Park": "QX5",
+    "Kelby": "QX6",
+    "Ashby Parva": "QX7",
+    "Thornby": "QX8",
+}
+
 DEMO_VOLUNTEERS = (
     DemoVolunteer(
         "Sam",
@@ -54,7 +67,7 @@ DEMO_VOLUNTEERS = (
         "man",
         ("English",),
         ("AA", "CA"),
-        "Leeds city centre",
+        "Town centre",
         "walk public_transport",
         phone="07700 900101",
         windows=((1, time(18), time(21, 30)), (5, time(10), time(14))),
@@ -66,7 +79,7 @@ DEMO_VOLUNTEERS = (
         "woman",
         ("English", "Punjabi", "Hindi"),
         ("NA", "SMART"),
-        "Headingley",
+        "Northgate",
         "public_transport car",
         phone="07700 900102",
         expiring={"dbs": 12},
@@ -79,7 +92,7 @@ DEMO_VOLUNTEERS = (
         "man",
         ("Polish", "English"),
         ("AA",),
-        "Armley",
+        "Riverside",
         "walk car",
         cap=3,
         expiring={"training": 20},
@@ -92,7 +105,7 @@ DEMO_VOLUNTEERS = (
         "woman",
         ("English",),
         ("AL-ANON", "SMART"),
-        "Chapel Allerton",
+        "Thornby",
         "public_transport",
         accompany="same_gender",
         expiring={"code_of_conduct": 5},
@@ -104,7 +117,7 @@ DEMO_VOLUNTEERS = (
         "non-binary",
         ("English", "British Sign Language"),
         ("CMA", "NA"),
-        "Hyde Park",
+        "Hollins Park",
         "walk",
         status="paused",
         reason="Asked for a break until after their exams",
@@ -116,7 +129,7 @@ DEMO_VOLUNTEERS = (
         "man",
         ("English",),
         ("AA",),
-        "Bramley",
+        "Ashby Parva",
         "car",
         phone="07700 900106",
         windows=((1, time(19), time(22)),),
@@ -128,8 +141,8 @@ DEMO_VOLUNTEERS = (
         "woman",
         ("English", "Arabic", "Somali"),
         ("SMART",),
-        "Harehills",
-        "public_transport",
+        "Kelby",
+        "walk",
         status="applied",
         vetted=False,
     ),
@@ -227,6 +240,7 @@ def build_demo_volunteers() -> None:
         volunteer.preferred_name = demo.name
         volunteer.gender = demo.gender
         volunteer.home_area = demo.area
+        volunteer.home_district = DEMO_DISTRICTS.get(demo.area)
         volunteer.travel_modes = demo.travel
         volunteer.phone = demo.phone
         volunteer.share_phone = demo.phone is not None and demo.email is not None

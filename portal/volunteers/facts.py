@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from ..errors import NotFound
 from ..extensions import db
+from ..geography.places import district_points
 from ..matching.eligibility import Reason
 from ..matching.model import NO_EXPIRY, DateRange, VolunteerFacts, WeeklyWindow, add_months
 from ..meetings.models import Meeting
@@ -84,6 +85,8 @@ def volunteer_facts(volunteer_ids: Iterable[int] | None = None) -> dict[int, Vol
     for row in db.session.scalars(select(TimeAway).where(TimeAway.volunteer_id.in_(found))):
         away[row.volunteer_id].append(DateRange(row.first_day, row.last_day))
 
+    centres = district_points(v.home_district for v in volunteers if v.home_district)
+
     return {
         v.id: VolunteerFacts(
             id=v.id,
@@ -92,6 +95,9 @@ def volunteer_facts(volunteer_ids: Iterable[int] | None = None) -> dict[int, Vol
             languages=frozenset(v.languages),
             fellowships=frozenset(f.code for f in v.fellowships),
             home_area=v.home_area or "",
+            lat=centres.get(v.home_district or "", (None, None))[0],
+            lon=centres.get(v.home_district or "", (None, None))[1],
+            travel_modes=frozenset(v.travel_mode_list),
             weekly_cap=v.weekly_cap,
             accompanies=v.accompany_rule,  # type: ignore[arg-type]
             safeguarding={kind: expiry[v.id].get(kind) for kind in SAFEGUARDING_KINDS},

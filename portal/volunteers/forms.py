@@ -92,6 +92,14 @@ class ProfileForm(Form):
         too_long="Enter an area of 100 characters or fewer",
         description="The town or part of town you live in. Not your address.",
     )
+    home_district = line(
+        "Home postcode district (optional)",
+        6,
+        too_long="Enter only the first part of your postcode, like LS6",
+        description="Only the first part of your postcode, like LS6: it tells us roughly how "
+        "far meetings are from you. Not your full postcode.",
+        render_kw={"spellcheck": "false", "autocapitalize": "characters"},
+    )
     travel_modes = CheckboxGroup(
         "How you travel",
         "Select ways of travelling from the list",
@@ -170,6 +178,7 @@ class ProfileForm(Form):
             "languages": split_languages(self.languages.data),
             "fellowship_ids": list(self.fellowship_ids.data or []),
             "home_area": self.home_area.data,
+            "home_district": self.home_district.data or None,
             "travel_modes": list(self.travel_modes.data or []),
             "phone": self.phone.data or None,
             "share_phone": self.share_phone.data == "yes",
@@ -186,6 +195,7 @@ class ProfileForm(Form):
         self.languages.data = ", ".join(volunteer.languages)
         self.fellowship_ids.data = [f.id for f in volunteer.fellowships]
         self.home_area.data = volunteer.home_area
+        self.home_district.data = volunteer.home_district
         self.travel_modes.data = volunteer.travel_mode_list
         self.phone.data = volunteer.phone
         self.share_phone.data = "yes" if volunteer.share_phone else "no"
@@ -249,6 +259,10 @@ THIRD_PERSON = {
     ),
     "accompany_rule": ("Whom will they accompany?", None),
     "travel_modes": ("How they travel", None),
+    "home_district": (
+        "Home postcode district (optional)",
+        "Only the first part of their postcode, like LS6. Not their full postcode.",
+    ),
     "recovery_date": (
         "When did their recovery begin? (optional)",
         "As they told you. You confirm it on their page.",

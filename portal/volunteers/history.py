@@ -89,6 +89,7 @@ FIELD_LABELS = {
     "pronouns": "pronouns",
     "gender": "gender",
     "home_area": "home area",
+    "home_district": "home postcode district",
     "travel_modes": "travel",
     "phone": "phone",
     "share_phone": "sharing the phone number",

@@ -78,6 +78,8 @@ class Volunteer(db.Model):
     pronouns: Mapped[str | None] = mapped_column(String(40))
     gender: Mapped[str | None] = mapped_column(String(20))
     home_area: Mapped[str | None] = mapped_column(String(100), index=True)
+    # The home postcode's district only ("LS6"), never the address; its centre places them.
+    home_district: Mapped[str | None] = mapped_column(String(4))
     # Space-separated TRAVEL_MODES codes.
     travel_modes: Mapped[str] = mapped_column(String(60), default="")
     phone: Mapped[str | None] = mapped_column(String(40))

@@ -17,6 +17,7 @@ from ..auth import services as accounts
 from ..auth.models import User
 from ..errors import Conflict, InvalidChange, NotAllowed, NotFound
 from ..extensions import db
+from ..geography.places import check_district, tidy_district
 from ..meetings.models import Fellowship
 from ..versioning import claim_version
 from ._common import (
@@ -45,6 +46,7 @@ PROFILE_FIELDS = (
     "pronouns",
     "gender",
     "home_area",
+    "home_district",
     "travel_modes",
     "phone",
     "share_phone",
@@ -103,6 +105,8 @@ def _check_profile(data: dict[str, Any]) -> None:
         raise InvalidChange("Select whom you will accompany", field="accompany_rule")
     if not set(data.get("travel_modes") or []) <= TRAVEL_MODES.keys():
         raise InvalidChange("Select ways of travelling from the list", field="travel_modes")
+    if "home_district" in data:
+        check_district(data["home_district"], field="home_district")
     cap = data.get("weekly_cap", 2)
     if not isinstance(cap, int) or cap < 0:
         raise InvalidChange("Enter 0 or more escorts a week", field="weekly_cap")
@@ -123,6 +127,8 @@ def _apply_profile(volunteer: Volunteer, data: dict[str, Any]) -> list[str]:
     values["gender"] = data.get("gender") or None
     values["pronouns"] = data.get("pronouns") or None
     values["home_area"] = data.get("home_area") or None
+    if "home_district" in data:
+        values["home_district"] = tidy_district(data["home_district"])
     values["phone"] = data.get("phone") or None
     values["share_phone"] = bool(data.get("share_phone")) and bool(values["phone"])
     for name in PROFILE_FIELDS:

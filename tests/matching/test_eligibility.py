@@ -305,8 +305,13 @@ def test_explanations_name_every_failing_rule() -> None:
         language="Somali",
         wants_fellowship_experience=True,
         client_gender="man",
+        lat=53.80,
+        lon=-1.55,
     )
     worst = volunteer(
+        lat=53.90,
+        lon=-1.55,
+        travel_modes={"walk"},
         status="paused",
         gender="woman",
         languages={"English"},
@@ -338,6 +343,7 @@ def test_explanations_name_every_failing_rule() -> None:
         "language_wish",
         "fellowship_wish",
         "accompany_rule",
+        "too_far",
         "declined_before",
         "conflict_of_interest",
     ]

@@ -39,6 +39,7 @@ DAYS = 4
 STARTS = (time(12), time(17, 45), time(18, 30), time(19), time(19, 45), time(23, 30))
 PLACES = (None, (51.50, -0.10), (51.55, -0.02), (51.62, 0.05))
 RULES = Rules()
+TRAVEL = ["walk", "public_transport", "car"]
 PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -118,6 +119,7 @@ def _volunteers(rng: random.Random, n: int, n_requests: int) -> list[VolunteerFa
                 home_area=rng.choice(["Hackney", "Camden", ""]),
                 lat=place[0] if place else None,
                 lon=place[1] if place else None,
+                travel_modes=set(rng.sample(TRAVEL, rng.randint(0, 2))),
                 weekly_cap=_pick(rng, {0: 1, 1: 6, 2: 6, 3: 4}),
                 accompanies=_pick(rng, {"anyone": 10, "same_gender": 1}),
                 safeguarding={item: _expiry(rng) for item in SAFEGUARDING_ITEMS},
