@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .clients import bp as clients_bp
+    from .geography import bp as geography_bp
     from .governance import bp as governance_bp
     from .home import bp as home_bp
     from .meetings import bp as meetings_bp
@@ -72,12 +73,14 @@ def create_app(config: dict | None = None) -> Flask:
         notify_bp,
         reports_bp,
         safety_bp,
+        geography_bp,
     ):
         app.register_blueprint(blueprint)
 
     from .access_log import init_access_log
     from .cli import register_cli
     from .notify.services import init_notify
+    from .notify.texts import init_texts
     from .pages import init_pages
     from .security import init_security
 
@@ -85,5 +88,6 @@ def create_app(config: dict | None = None) -> Flask:
     init_access_log(app)
     init_pages(app)
     init_notify(app)
+    init_texts(app)
     register_cli(app)
     return app

@@ -121,7 +121,7 @@ WORKER_BATCH = 10  # messages the mail worker sends between looks at a stop sign
 @click.option("--once", is_flag=True, help="Send what is due, then exit (for cron).")
 @click.option("--interval", default=10.0, show_default=True, help="Seconds between rounds.")
 def worker_command(once: bool, interval: float) -> None:
-    """Deliver queued email, retrying failures with growing back-off.
+    """Deliver queued email and texts, retrying failures with growing back-off.
 
     SIGTERM (systemd stopping the service, a deploy) or Ctrl-C lets the message being sent
     finish and be marked sent, then stops: dying between the server's acceptance and our commit
@@ -131,6 +131,7 @@ def worker_command(once: bool, interval: float) -> None:
     import threading
 
     from .notify.services import deliver_due
+    from .notify.text_delivery import deliver_due_texts
 
     stopping = threading.Event()
     previous = []
@@ -143,7 +144,10 @@ def worker_command(once: bool, interval: float) -> None:
             sent, failed = deliver_due(limit=WORKER_BATCH)
             if sent or failed:
                 click.echo(f"sent {sent}, failed {failed}")
-            if sent + failed >= WORKER_BATCH:
+            texts_sent, texts_failed = deliver_due_texts(limit=WORKER_BATCH)
+            if texts_sent or texts_failed:
+                click.echo(f"texts sent {texts_sent}, not sent {texts_failed}")
+            if max(sent + failed, texts_sent + texts_failed) >= WORKER_BATCH:
                 continue  # more may be due now
             if once:
                 return

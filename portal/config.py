@@ -28,6 +28,11 @@ ENV_SETTINGS = {
     "PORTAL_ENV": "PORTAL_ENV",
     "SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
     "PORTAL_PROXY_HOPS": "PROXY_HOPS",
+    "NOTIFY_API_KEY": "NOTIFY_API_KEY",
+    "NOTIFY_BASE_URL": "NOTIFY_BASE_URL",
+    "NOTIFY_SMS_TEMPLATE_ID": "NOTIFY_SMS_TEMPLATE_ID",
+    "NOTIFY_SMS_SENDER_ID": "NOTIFY_SMS_SENDER_ID",
+    "NOTIFY_CALLBACK_TOKEN": "NOTIFY_CALLBACK_TOKEN",
 }
 BOOLEAN_SETTINGS = {"MAIL_SEND_INLINE", "MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 INTEGER_SETTINGS = {"MAIL_PORT", "MAIL_CLAIM_SECONDS", "PROXY_HOPS"}
@@ -60,6 +65,14 @@ class Defaults:
     # longer than any SMTP conversation, short enough that an alert is not held for long.
     MAIL_CLAIM_SECONDS = 300
     MAIL_SEND_INLINE = True  # deliver queued mail after the request; production runs the worker
+    # Texts through GOV.UK Notify (portal/notify/texts.py). Without a key, development prints
+    # texts to the console and production holds them. The template's whole body is ((body)).
+    NOTIFY_API_KEY = ""
+    NOTIFY_BASE_URL = "https://api.notifications.service.gov.uk"
+    NOTIFY_SMS_TEMPLATE_ID = ""
+    NOTIFY_SMS_SENDER_ID = ""
+    NOTIFY_CALLBACK_TOKEN = ""  # the bearer token Notify sends to our callback endpoints
+    NOTIFY_TIMEOUT = 10  # seconds to wait for Notify
     # The address people use (PORTAL_EXTERNAL_URL): every link in an email, a text or a calendar
     # is built on it, never on the request's Host. Required in production; in development it
     # defaults to where scripts/serve listens (development_external_url()).

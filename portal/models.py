@@ -4,6 +4,7 @@ from .accompaniment import models as accompaniment_models  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
 from .auth.models import AuthToken, SignInFailure, User, UserRole  # noqa: F401
 from .clients import models as clients_models  # noqa: F401
+from .geography import models as geography_models  # noqa: F401
 from .governance import models as governance_models  # noqa: F401
 from .meetings.models import Fellowship, Meeting  # noqa: F401
 from .notify.models import EmailPreference, Notification, OutboxMessage  # noqa: F401

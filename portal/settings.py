@@ -39,7 +39,8 @@ PHONE_RE = re.compile(r"^[0-9 +()-]{3,20}$")
 class Setting:
     label: str
     hint: str
-    kind: str  # "text", "phone", "int", "yesno" or "time" (HH:MM, 24-hour, UK time)
+    # "text", "optional_text" (may be empty), "phone", "int", "yesno" or "time" (HH:MM, UK time)
+    kind: str
     default: Any = None
     config_key: str | None = None  # the configuration default, when there is one
     low: int | None = None
@@ -199,11 +200,67 @@ SETTINGS: dict[str, Setting] = {
         high=1440,
         group="Security",
     ),
+    "text_daily_cap": Setting(
+        "Most texts a day",
+        "Texts over this many in a day wait until the next day. Safety alerts are never held.",
+        "int",
+        500,
+        low=0,
+        high=100000,
+        group="Texts",
+    ),
+    "client_text_sign_off": Setting(
+        "Sign-off on texts to clients",
+        'Added to the end of each text to a client, for example "From your keyworker". '
+        "Leave it empty to add nothing: texts to clients never name the service or say what "
+        "it does unless you write it here.",
+        "optional_text",
+        "",
+        max_length=60,
+        group="Texts",
+    ),
+    "client_text_names_meeting": Setting(
+        "Texts to clients name the meeting",
+        'A meeting\'s name can say which fellowship it is ("Leeds NA"), and a text shows on '
+        'the phone\'s lock screen. When this is no, texts say "your meeting".',
+        "yesno",
+        False,
+        group="Texts",
+    ),
     "weight_attends_meeting": _weight("already goes to that meeting", 40),
     "weight_knows_fellowship": _weight("knows the fellowship", 20),
     "weight_distance": _weight("lives near the venue", 20),
     "weight_load": _weight("fewer escorts recently", 10),
     "weight_reliability": _weight("good record of turning up", 10),
+    # geography (issue 15): the furthest from home a volunteer escorts, by how they travel
+    "travel_limit_walk_km": Setting(
+        "Furthest a volunteer walks to a venue (km)",
+        "From the centre of their home postcode district. Further away, matching leaves them "
+        "out. Used only when a postcode directory is loaded.",
+        "int",
+        3,
+        low=1,
+        high=50,
+        group="Matching",
+    ),
+    "travel_limit_public_transport_km": Setting(
+        "Furthest a volunteer goes by public transport (km)",
+        "The same, for volunteers who travel by bus or train.",
+        "int",
+        15,
+        low=1,
+        high=100,
+        group="Matching",
+    ),
+    "travel_limit_car_km": Setting(
+        "Furthest a volunteer drives (km)",
+        "The same, for volunteers who travel by car.",
+        "int",
+        25,
+        low=1,
+        high=150,
+        group="Matching",
+    ),
 }
 
 

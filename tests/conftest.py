@@ -71,9 +71,29 @@ def smtp_server() -> Iterator[object]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def _notify_server_for_run() -> Iterator[object]:
+    from .notify_server import NotifyServer
+
+    server = NotifyServer()
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def app_config(database_url: str, tmp_path: Path, smtp_server) -> dict:
+def notify_server(_notify_server_for_run) -> object:
+    """The loopback GOV.UK Notify (tests/notify_server.py), emptied and running for each test;
+    every test's app points at it (app_config)."""
+    _notify_server_for_run.reset()
+    _notify_server_for_run.start()
+    return _notify_server_for_run
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path, smtp_server, notify_server) -> dict:
     return {
+        **notify_server.config(),
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-not-for-production",
         "SQLALCHEMY_DATABASE_URI": database_url,

@@ -473,3 +473,65 @@ def make_someone_elses_records(**client_values: object) -> dict:
         "ref": other.reference,
         "keyworker": other.keyworker_id,
     }
+
+
+def give_mobile(user, mobile: str = "07700 900123", **choices: bool):
+    """A person's mobile for texts (issue 16), with any text choices (kind=True/False)."""
+    from portal.notify.models import TextContact, TextPreference
+    from portal.notify.texts import normalise_mobile
+
+    with context():
+        contact = saved(TextContact(user_id=user.id, mobile=normalise_mobile(mobile)))
+        for kind, on in choices.items():
+            saved(TextPreference(user_id=user.id, kind=kind, by_text=on))
+    return contact
+
+
+def give_text_consent(client, mobile: str = "07700 900456"):
+    """The client's consent to text reminders (issue 16), as the keyworker records it: the flag,
+    the history row and the mobile in E.164."""
+    from datetime import UTC, datetime
+
+    from portal.clients.models import Client, Consent
+    from portal.notify.texts import normalise_mobile
+
+    with context():
+        row = db.session.get(Client, client.id)
+        row.consent_texts = True
+        row.phone = normalise_mobile(mobile)
+        db.session.add(
+            Consent(
+                client_id=row.id,
+                kind="texts",
+                given=True,
+                at=datetime.now(UTC),
+                recorded_by_id=row.keyworker_id,
+                wording_version="2026-1",
+            )
+        )
+        return saved(row)
+
+
+def make_escort_at(starts_at, *, peer: str = "Sam", texting: bool = True, **escort_options):
+    """An accepted escort (as make_escort) whose meeting starts exactly at `starts_at` (UTC),
+    meeting up 15 minutes before, the peer called `peer`, and its client consenting to texts
+    unless told: (request, volunteer, volunteer's user, keyworker, client)."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal.accompaniment.models import AccompanimentRequest
+    from portal.meetings.occurrences import LONDON
+
+    request, volunteer, user, keyworker, client = make_escort(
+        starts_in=starts_at - datetime.now(UTC), **escort_options
+    )
+    with context():
+        row = db.session.get(AccompanimentRequest, request.id)
+        row.starts_at = starts_at
+        row.ends_at = starts_at + timedelta(hours=1)
+        row.meeting_date = starts_at.astimezone(LONDON).date()
+        row.minutes_before = 15
+        row.peer_first_name = peer
+        request = saved(row)
+    if texting:
+        client = give_text_consent(client)
+    return request, volunteer, user, keyworker, client

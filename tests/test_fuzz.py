@@ -70,6 +70,10 @@ EXCLUDED_POSTS: dict[str, str] = {
     # Any valid request signs the person out (rotates their session token): every later
     # example would then only test the sign-in redirect. Refusals are covered in tests/auth.
     "auth.sign_out": "ends the session the rest of the run depends on",
+    # Notify's callbacks take JSON with a bearer token, not a form: no page links to them.
+    # Hostile bodies and tokens are tried in tests/notify/test_text_replies.py.
+    "notify.text_receipt_callback": "Notify's JSON callback, not a form (bearer token)",
+    "notify.text_received_callback": "Notify's JSON callback, not a form (bearer token)",
 }
 
 # Tables left out of the "nothing changed" snapshot, each with the reason.

@@ -159,6 +159,12 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     "safety.today": CH,
     "safety.outcome": VOL | CH,
     "safety.record_check": CH,
+    # texts (issue 16): Notify's callbacks check its bearer token, not a session
+    "notify.text_receipt_callback": PUBLIC,
+    "notify.text_received_callback": PUBLIC,
+    "notify.text_problems": CH | AD,
+    # geography (issue 15)
+    "geography.directory": AD,
 }
 
 

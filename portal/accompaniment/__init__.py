@@ -12,4 +12,5 @@ def _register_offers(state) -> None:
     state.app.register_blueprint(offers_bp)
 
 
-from . import coordination_views, offer_views, views  # noqa: E402, F401
+# text_replies registers the handler for "YES 4821" / "NO 4821" texts with the channel.
+from . import coordination_views, offer_views, text_replies, views  # noqa: E402, F401

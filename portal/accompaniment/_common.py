@@ -205,27 +205,40 @@ def _tell_volunteer(
     title: str,
     *,
     key: str,
+    text: str | None = None,
 ) -> None:
     """Message an offer's volunteer (if they can still sign in), linking to the offer; `{}` in
-    `title` becomes the meeting and its day."""
+    `title` becomes the meeting and its day. `text` also goes by text message to a volunteer
+    who has texts on for this kind."""
     from ..notify.services import notify_user
 
     user = _volunteer_user(volunteer_id)
     if user is None:
         return
     link = _path("offers.show", offer_id=offer_id)
-    notify_user(user, kind, title.format(_meeting_words(request)), link=link, dedupe_key=key)
+    title = title.format(_meeting_words(request))
+    notify_user(user, kind, title, link=link, dedupe_key=key, text=text)
 
 
 def _tell_volunteer_withdrawn(
-    offer_id: int, volunteer_id: int, request: AccompanimentRequest, code: str | None
+    offer_id: int,
+    volunteer_id: int,
+    request: AccompanimentRequest,
+    code: str | None,
+    reply_code: str | None = None,
 ) -> None:
+    from .offer_texts import offer_closed
+
     if code == "taken":
         title = "Thank you: someone else is going to {}"
     else:
         title = "The offer for {} is no longer needed"
     key = f"offer-withdrawn:{offer_id}"
-    _tell_volunteer(offer_id, volunteer_id, request, "offer_withdrawn", title, key=key)
+    # Only an offer that had a reply code was texted, so only that one's closing is texted.
+    text = (
+        offer_closed(starts_at=request.starts_at, code=reply_code, why=code) if reply_code else None
+    )
+    _tell_volunteer(offer_id, volunteer_id, request, "offer_withdrawn", title, key=key, text=text)
 
 
 def _withdraw(
@@ -240,15 +253,15 @@ def _withdraw(
     """Withdraw these pending offers of one request and tell each volunteer."""
     rows = (
         db.session.execute(
-            select(Offer.id, Offer.volunteer_id).where(Offer.id.in_(offer_ids))
+            select(Offer.id, Offer.volunteer_id, Offer.reply_code).where(Offer.id.in_(offer_ids))
         ).all()
         if offer_ids
         else []
     )
     ended = set(_end_offers([r.id for r in rows], "withdrawn", code=code, reason=reason, now=now))
-    for offer_id, volunteer_id in rows:
+    for offer_id, volunteer_id, reply_code in rows:
         if offer_id in ended and tell:
-            _tell_volunteer_withdrawn(offer_id, volunteer_id, request, code)
+            _tell_volunteer_withdrawn(offer_id, volunteer_id, request, code, reply_code)
     if ended:
         audit(
             "offers_withdrawn",

@@ -63,11 +63,14 @@ def _refusals(volunteer: Volunteer, actor: User) -> tuple[str, str]:
     )
 
 
-def accept_offer(offer_id: int, actor: User, *, now: datetime | None = None) -> Offer:
+def accept_offer(
+    offer_id: int, actor: User, *, now: datetime | None = None, via: str | None = None
+) -> Offer:
     """Accept an offer: one write transaction in which the first acceptance wins.
 
     Refusals (someone else took it, an overlapping escort, the weekly limit, expiry) roll the
-    whole transaction back and raise InvalidChange with the message to show.
+    whole transaction back and raise InvalidChange with the message to show. `via` ("text")
+    says in the audit how the answer came when it was not the web page.
     """
     now = now or utcnow()
     offer, volunteer = _answerable(offer_id, actor)
@@ -154,7 +157,8 @@ def accept_offer(offer_id: int, actor: User, *, now: datetime | None = None) -> 
             "offer_id": offer.id,
             "volunteer_id": volunteer.id,
             "on_behalf": volunteer.user_id != actor.id,
-        },
+        }
+        | ({"via": via} if via else {}),
         client_ref=client.reference,
     )
     db.session.commit()
@@ -217,9 +221,15 @@ def _tell_accepted(request: AccompanimentRequest, client: Client, volunteer: Vol
 
 
 def decline_offer(
-    offer_id: int, actor: User, reason: str | None = None, *, now: datetime | None = None
+    offer_id: int,
+    actor: User,
+    reason: str | None = None,
+    *,
+    now: datetime | None = None,
+    via: str | None = None,
 ) -> Offer:
-    """Say no to an offer (with an optional reason); the request is not offered to them again."""
+    """Say no to an offer (with an optional reason); the request is not offered to them again.
+    `via` ("text") says in the audit how the answer came when it was not the web page."""
     now = now or utcnow()
     reason = (reason or "").strip() or None
     if reason and len(reason) > 300:
@@ -255,7 +265,8 @@ def decline_offer(
     audit(
         "offer_declined",
         request,
-        detail={"offer_id": offer.id, "volunteer_id": volunteer.id, "reason_given": bool(reason)},
+        detail={"offer_id": offer.id, "volunteer_id": volunteer.id, "reason_given": bool(reason)}
+        | ({"via": via} if via else {}),
     )
     db.session.commit()
     return _reload(offer)

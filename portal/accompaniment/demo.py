@@ -17,6 +17,7 @@ from ..meetings.occurrences import LONDON, next_occurrences
 from ..volunteers.models import Volunteer
 from .facts import escort_slots, escort_week
 from .models import AccompanimentRequest, EscortSlot, Offer, RequestEvent, VolunteerWeekCount
+from .reply_codes import new_reply_codes
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,8 @@ def build_demo_accompaniment() -> None:
         offer.answered_at = offer.answered_by_id = offer.decline_reason = None
         offer.withdraw_code = offer.withdraw_reason = offer.ended_at = None
         offer.expires_at = expires_at
+        if offer.reply_code is None:  # kept on a second run: the demo stays the same
+            offer.reply_code = new_reply_codes([volunteer.id], now)[volunteer.id]
         request.state = "offered"
         request.volunteer_id = request.accepted_at = request.peer_first_name = None
         db.session.execute(delete(EscortSlot).where(EscortSlot.request_id == request.id))

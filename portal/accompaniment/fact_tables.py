@@ -5,6 +5,7 @@ Statements built from Core tables rather than ORM entities are cheap to make and
 
 from __future__ import annotations
 
+from ..geography.models import DistrictCentre
 from ..meetings.models import Fellowship, Meeting
 from ..volunteers.models import (
     AvailabilityWindow,
@@ -30,3 +31,4 @@ _F = Fellowship.__table__
 _M = Meeting.__table__
 _O = Offer.__table__
 _CC = VolunteerClientConflict.__table__
+_DC = DistrictCentre.__table__

@@ -167,6 +167,8 @@ class Offer(db.Model):
     withdraw_reason: Mapped[str | None] = mapped_column(String(300))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     broadcast_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The 4 digits a volunteer texts back ("YES 4821"): unique among their pending offers.
+    reply_code: Mapped[str | None] = mapped_column(String(4))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Who answered: the volunteer, or the champion recording a phone-only contact's answer.
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -184,6 +186,13 @@ class Offer(db.Model):
         # One pending offer per volunteer per request.
         unique_where(
             "uq_offers_pending_volunteer", "request_id", "volunteer_id", where="state = 'pending'"
+        ),
+        # A volunteer's reply code names one of their pending offers (0016).
+        unique_where(
+            "uq_offers_pending_reply_code",
+            "volunteer_id",
+            "reply_code",
+            where="state = 'pending' AND reply_code IS NOT NULL",
         ),
         Index("ix_offers_state_expires_at", "state", "expires_at"),
         # Matching reads a volunteer's declines and releases by volunteer and state (0010).

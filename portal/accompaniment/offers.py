@@ -25,8 +25,10 @@ from ..database import add_unique
 from ..errors import Conflict, InvalidChange
 from ..extensions import db
 from ..matching import check_eligibility
+from ..meetings.models import Meeting
 from ..service_hours import AnswerRules, answer_by
 from ..volunteers.models import Volunteer
+from . import offer_texts
 from ._common import (
     _lock_request,
     _lock_requests,
@@ -42,6 +44,7 @@ from .answers import EXPIRED, NO_LONGER, TAKEN, accept_offer, decline_offer, rec
 from .conflicts import record_conflict, remove_conflict
 from .facts import load_requests, load_volunteer_facts, matching_rules
 from .models import AccompanimentRequest, Offer
+from .reply_codes import new_reply_codes
 from .services import change_request_state
 from .upkeep import (
     expire_offers,
@@ -204,6 +207,7 @@ def _create_offers(
     offered and tell each volunteer."""
     expires_at = offer_expiry(request, now)
     broadcast = uuid.uuid4().hex if len(volunteer_ids) > 1 else None
+    codes = new_reply_codes(volunteer_ids, now)
     offers = [
         Offer(
             request_id=request.id,
@@ -211,6 +215,7 @@ def _create_offers(
             state="pending",
             expires_at=expires_at,
             broadcast_id=broadcast,
+            reply_code=codes[volunteer_id],
             created_by_id=actor.id,
             created_at=now,
         )
@@ -223,7 +228,7 @@ def _create_offers(
     if request.state == "open":
         note = f"Offered to {who}" + (" at once: the first to accept goes" if broadcast else "")
         change_request_state(request, "offered", actor, note=note, commit=False)
-    _tell_volunteers_offered(request, offers)
+    _tell_volunteers_offered(request, offers, now)
     client_ref = db.session.scalar(select(Client.reference).where(Client.id == request.client_id))
     audit(
         "offers_made",
@@ -234,10 +239,14 @@ def _create_offers(
     return offers
 
 
-def _tell_volunteers_offered(request: AccompanimentRequest, offers: list[Offer]) -> None:
+def _tell_volunteers_offered(
+    request: AccompanimentRequest, offers: list[Offer], now: datetime
+) -> None:
     from ..notify.services import notify_user
 
     words = _meeting_words(request)
+    area = db.session.scalar(select(Meeting.area).where(Meeting.id == request.meeting_id))
+    by = offer_texts.answer_by_words(offers[0].expires_at, now)
     users = dict(
         db.session.execute(
             select(Volunteer.id, User)
@@ -256,6 +265,13 @@ def _tell_volunteers_offered(request: AccompanimentRequest, offers: list[Offer])
             body="Please answer soon: the offer closes if nobody answers in time.",
             link=_path("offers.show", offer_id=offer.id),
             dedupe_key=f"offer:{offer.id}",
+            text=offer_texts.offer_made(
+                starts_at=request.starts_at,
+                meet_at=request.meeting_point_at,
+                area=area,
+                code=offer.reply_code,
+                answer_by=by,
+            ),
         )
 
 

@@ -64,6 +64,10 @@ def matching_rules() -> Rules:
     return Rules(
         min_recovery_months=int(get_setting("min_recovery_months")),
         weights={name: float(get_setting(f"weight_{name}")) for name in WEIGHT_NAMES},
+        travel_limits_km={
+            mode: float(get_setting(f"travel_limit_{mode}_km"))
+            for mode in ("walk", "public_transport", "car")
+        },
     )
 
 

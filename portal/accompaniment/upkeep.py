@@ -39,8 +39,9 @@ from ._common import (
     get_offer,
     is_champion,
 )
-from .facts import load_requests, load_volunteer_facts, matching_rules
+from .facts import _aware, load_requests, load_volunteer_facts, matching_rules
 from .models import WITHDRAW_CODES, AccompanimentRequest, EscortSlot, Offer, VolunteerWeekCount
+from .offer_texts import escort_off
 from .services import change_request_state, on_state_change
 
 
@@ -118,7 +119,6 @@ def _release(
     )
     if first is not None and volunteer_id is not None:
         from ..meetings.occurrences import LONDON
-        from .facts import _aware
 
         iso = _aware(first).astimezone(LONDON).date().isocalendar()
         db.session.execute(
@@ -151,18 +151,21 @@ def _release(
             .execution_options(synchronize_session=False)
         )
         if tell_volunteer:
-            _tell_escort_off(accepted.id, accepted.volunteer_id, request, code)
+            # The first busy slot still says the escort's day when the request was re-dated.
+            booked_at = _aware(first) if first is not None else request.meeting_point_at
+            _tell_escort_off(accepted.id, accepted.volunteer_id, request, code, booked_at)
 
 
 def _tell_escort_off(
-    offer_id: int, volunteer_id: int, request: AccompanimentRequest, code: str
+    offer_id: int, volunteer_id: int, request: AccompanimentRequest, code: str, booked_at: datetime
 ) -> None:
     title = {
         "date_changed": "The escort to {} moved to another date: you are no longer booked",
         "request_closed": "The escort to {} is cancelled",
     }.get(code, "You are no longer booked for {}")
     key = f"escort-off:{offer_id}"
-    _tell_volunteer(offer_id, volunteer_id, request, "escort_cancelled", title, key=key)
+    text = escort_off(starts_at=booked_at, why=code)
+    _tell_volunteer(offer_id, volunteer_id, request, "escort_cancelled", title, key=key, text=text)
 
 
 def expire_offers(now: datetime | None = None) -> int:

@@ -42,7 +42,7 @@ from ..matching.model import (
     VolunteerFacts,
     WeeklyWindow,
 )
-from .fact_tables import _AW, _CC, _ES, _F, _M, _O, _SG, _TA, _V, _VF, _VL, _VM
+from .fact_tables import _AW, _CC, _DC, _ES, _F, _M, _O, _SG, _TA, _V, _VF, _VL, _VM
 from .models import AccompanimentRequest
 from .request_loading import ESCORT_HORIZON, SLOT
 
@@ -105,7 +105,13 @@ def _loaders(dialect: str) -> dict[str, Any]:
             v.accompany_rule,
             v.recovery_date,
             v.recovery_confirmed_at,
-        ).where(_ids_in(v.id, dialect)),
+            # geography: how they travel, and their home district's centre (issue 15)
+            v.travel_modes,
+            _DC.c.latitude,
+            _DC.c.longitude,
+        )
+        .select_from(_V.outerjoin(_DC, _DC.c.district == v.home_district))
+        .where(_ids_in(v.id, dialect)),
         "fellowships": select(_VF.c.volunteer_id, _F.c.code)
         .join(_F, _F.c.id == _VF.c.fellowship_id)
         .where(_ids_in(_VF.c.volunteer_id, dialect)),
@@ -230,6 +236,9 @@ def load_volunteer_facts(
             accompanies=row[5],
             safeguarding={kind: expiry[row[0]].get(kind) for kind in SAFEGUARDING_ITEMS},
             recovery_date=row[6] if row[7] else None,
+            travel_modes=frozenset((row[8] or "").split()),
+            lat=row[9],
+            lon=row[10],
             meetings=meetings[row[0]],
             windows=tuple(windows[row[0]]),
             away=tuple(away[row[0]]),

@@ -257,8 +257,17 @@ def build_demo_clients() -> None:
         note_for_volunteer="Priya will be wearing a green coat.",
     )
 
-    dan = client("DEMO-0004", "Dan", "man", pronouns="he/him", consent_first_name=True)
+    dan = client(
+        "DEMO-0004",
+        "Dan",
+        "man",
+        pronouns="he/him",
+        consent_first_name=True,
+        consent_texts=True,  # reminders of his escort by text (Ofcom's drama range number)
+        phone="+447700900982",
+    )
     _consent(dan, "share_first_name", by)
+    _consent(dan, "texts", by)
     fama_session(
         dan,
         1,

@@ -11,6 +11,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from ..forms import CheckboxGroup, Form, Radios, Select, VersionField, box, choices, date_box, line
+from ..notify.texts import shown_mobile
 from . import fama
 from .models import CONSENTS, GENDERS, OUTCOMES, Client, Goal
 from .picker import today_in_london
@@ -56,6 +57,13 @@ class ClientForm(Form):
         choices=[],
     )
     literacy_support = BooleanField("The client needs support with reading or writing")
+    home_district = line(
+        "Home postcode district (optional)",
+        6,
+        too_long="Enter only the first part of the postcode, like LS6",
+        description="Only the first part of their postcode, like LS6, to find meetings near "
+        "them. Never the full postcode.",
+    )
     version = VersionField()
 
     @classmethod
@@ -63,7 +71,15 @@ class ClientForm(Form):
         """Blank for a new client; a correction starts from the client's details as they stand."""
         if client is None:
             return cls()
-        fields = ("reference", "first_name", "gender", "pronouns", "languages", "access_needs")
+        fields = (
+            "reference",
+            "first_name",
+            "gender",
+            "pronouns",
+            "languages",
+            "access_needs",
+            "home_district",
+        )
         return cls.drawn(
             {
                 **{name: getattr(client, name) for name in fields},
@@ -84,6 +100,7 @@ class ClientForm(Form):
                 "languages",
                 "access_needs",
                 "literacy_support",
+                "home_district",
             ),
             "fellowship_ids": self.fellowships.data or [],
         }
@@ -102,6 +119,16 @@ class ConsentForm(Form):
     )
     phone = line("Phone number", 30, description="A mobile is best, for example 07700 900123")
     version = VersionField(required=True)
+
+    @classmethod
+    def for_kind(cls, kind: str, client: Client) -> ConsentForm:
+        """The form for one consent, the client's phone as people write it; texts need a
+        mobile, so that consent asks for one."""
+        form = cls(data={"version": client.version, "phone": shown_mobile(client.phone)})
+        if kind == "texts":
+            form.phone.label.text = "Mobile number"
+            form.phone.description = "Reminders are texted to this number, like 07700 900123"
+        return form
 
 
 class OutcomeForm(Form):
@@ -137,6 +164,8 @@ class _Commitment(Form):
     meeting_q = line("Meeting name, area or postcode", 100)
     meeting_fellowship = StringField("Fellowship", validators=[Optional(), Length(max=10)])
     meeting_day = StringField("Day", validators=[Optional(), Length(max=2)])
+    # geography (issue 15): "near" lists meetings nearest the client's postcode district first
+    meeting_order = StringField("Order", validators=[Optional(), Length(max=10)])
     commitment = StringField(
         "The meeting the client commits to", validators=[Optional(), Length(max=40)]
     )

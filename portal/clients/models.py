@@ -52,6 +52,23 @@ CONSENTS = {
             "up for this meeting."
         ),
     },
+    "texts": {
+        "label": "Send them text reminders about their meeting",
+        "version": "2026-1",
+        "wording": (
+            "I may be sent text messages on my mobile to remind me of the meeting I chose: the "
+            "day before and on the day, with the time, where to meet and who will meet me. The "
+            "texts will not say what the service is. I can ask for them to stop at any time."
+        ),
+    },
+}
+# The consents that keep the client's phone: it is removed when none of them holds.
+PHONE_CONSENTS = ("share_phone", "texts")
+# Each consent kind and the client's flag that says whether it holds now.
+CONSENT_FLAGS = {
+    "share_first_name": "consent_first_name",
+    "share_phone": "consent_phone",
+    "texts": "consent_texts",
 }
 
 client_fellowships = Table(
@@ -75,11 +92,15 @@ class Client(db.Model):
     languages: Mapped[str | None] = mapped_column(String(200))
     access_needs: Mapped[str | None] = mapped_column(String(500))
     literacy_support: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The home postcode's district only ("LS6"), never a full postcode: for meetings near them.
+    home_district: Mapped[str | None] = mapped_column(String(4))
     keyworker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default="active", index=True)
     # Current consents (the history is in client_consents); the phone only while consented.
     consent_first_name: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_phone: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_texts: Mapped[bool] = mapped_column(Boolean, default=False)  # reminders by text
+    # Kept only while a consent that needs it holds; E.164 ("+447700900123") while texts do.
     phone: Mapped[str | None] = mapped_column(String(30))
     # Where the client is in FAMA, kept up to date by the session services for the caseload.
     last_session_kind: Mapped[int] = mapped_column(SmallInteger, default=0)
@@ -130,7 +151,9 @@ class Consent(db.Model):
     wording_version: Mapped[str] = mapped_column(String(20))
 
     __table_args__ = (
-        CheckConstraint("kind IN ('share_first_name', 'share_phone')", name="consent_kind"),
+        CheckConstraint(
+            "kind IN ('share_first_name', 'share_phone', 'texts')", name="consent_kind"
+        ),
     )
 
 

@@ -45,6 +45,7 @@ def search_meetings(
     fellowship_ids: list[int] | None = None,
     exclude_kinds: tuple[str, ...] = (),
     limit: int = PICKER_LIMIT,
+    near: tuple[float, float] | None = None,
 ) -> list[Meeting]:
     """Active meetings matching the words (name, area, venue, postcode), fellowship and day."""
     statement = select(Meeting).where(Meeting.active.is_(True))
@@ -71,6 +72,10 @@ def search_meetings(
         )
     if weekday is not None and 0 <= weekday <= 6:
         statement = statement.where(Meeting.weekday == weekday)
+    if near is not None:  # geography: nearest first, meetings with no point last
+        from ..meetings.directory import nearest_first
+
+        statement = statement.order_by(*nearest_first(*near))
     statement = statement.order_by(Meeting.name, Meeting.id).limit(limit)
     return list(db.session.scalars(statement).unique())
 
@@ -169,6 +174,9 @@ class MeetingPicker:
     picker_fellowship: int | None
     picker_day: int | None
     searched: bool
+    # geography: the client's district when meetings are sorted nearest it, and km by meeting
+    near_district: str | None = None
+    distances: dict[int, float] | None = None
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -186,14 +194,16 @@ def meeting_picker(client: Client, answers: dict[str, Any], now: datetime) -> Me
     weekday = _int_or_none(answers.get("meeting_day"))
     words = answers.get("meeting_q") or ""
     searched = bool(words) or fellowship_id is not None or weekday is not None
+    near = _client_point(client) if answers.get("meeting_order") == "near" else None
     if searched:
-        meetings = search_meetings(words, fellowship_id, weekday)
+        meetings = search_meetings(words, fellowship_id, weekday, near=near)
     else:
         interests = [f.id for f in client.fellowships]
         meetings = search_meetings(
             fellowship_ids=interests,
             exclude_kinds=() if interests else ("family",),  # groups for relatives, not clients
             limit=SUGGESTED_LIMIT,
+            near=near,
         )
     try:
         resolved = resolve_choice(answers.get("commitment"), now)
@@ -203,6 +213,22 @@ def meeting_picker(client: Client, answers: dict[str, Any], now: datetime) -> Me
     if resolved is not None:
         meeting, start, _end = resolved
         chosen = (meeting, start, choice_value(meeting.id, start))
-    return MeetingPicker(
+    picker = MeetingPicker(
         choices_for(meetings, now), chosen, active_fellowships(), fellowship_id, weekday, searched
     )
+    if near is not None:
+        from ..geography.places import Place
+        from ..meetings.directory import meeting_distances
+
+        picker.near_district = client.home_district
+        picker.distances = meeting_distances(meetings, Place("", near[0], near[1], True))
+    return picker
+
+
+def _client_point(client: Client) -> tuple[float, float] | None:
+    """The centre of the client's postcode district, when recorded and in the directory."""
+    from ..geography.places import district_points
+
+    if not client.home_district:
+        return None
+    return district_points([client.home_district]).get(client.home_district)

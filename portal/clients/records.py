@@ -58,7 +58,13 @@ def _check_details(details: dict) -> dict:
     )
     if len(fellowships) != len(fellowship_ids):
         raise InvalidChange("Select fellowships from the list", field="fellowships")
-    return {
+    # geography (issue 15): the postcode district only ("LS6"), never a full postcode
+    district = {}
+    if "home_district" in details:
+        from ..geography.places import check_district
+
+        district["home_district"] = check_district(details["home_district"], "home_district")
+    return district | {
         "reference": reference,
         "first_name": first_name,
         "gender": gender,

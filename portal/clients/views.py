@@ -14,6 +14,7 @@ from ..audit import utcnow, viewing
 from ..errors import InvalidChange
 from ..form_flow import submit
 from ..forms import Form
+from ..notify.texts import shown_mobile
 from ..web import me, query_text, redirect_303, render, role_required, show_error, wants_fragment
 from . import bp, fama, picker
 from . import services as clients
@@ -28,7 +29,7 @@ from .forms import (
     TransferSearchForm,
     VersionForm,
 )
-from .models import CONSENTS, OUTCOMES, Client, FamaSession, Goal
+from .models import CONSENTS, OUTCOMES, PHONE_CONSENTS, Client, FamaSession, Goal
 
 
 def _to_client(
@@ -95,6 +96,8 @@ def show(client_id: int):
         client=client,
         fama=fama,
         consents=CONSENTS,
+        phone_consents=PHONE_CONSENTS,
+        phone=shown_mobile(client.phone),
         outcomes=OUTCOMES,
         stage=clients.stage_label(client),
         session_kinds=clients.allowed_session_kinds(client),
@@ -147,7 +150,7 @@ def reopen(client_id: int):
 def give_consent(client_id: int, kind: str):
     client = clients.get_client_for(me(), client_id)
     consent = clients.consent_wording(kind)
-    form = ConsentForm(data={"version": client.version, "phone": client.phone})
+    form = ConsentForm.for_kind(kind, client)
     saved = submit(
         form,
         lambda: clients.give_consent(client, me(), kind, form.version.data, form.phone.data),
@@ -156,7 +159,12 @@ def give_consent(client_id: int, kind: str):
         stay=True,  # a refusal goes by the phone, with what was typed kept
     )
     return saved or render(
-        "clients/consent.html", client=client, form=form, kind=kind, consent=consent
+        "clients/consent.html",
+        client=client,
+        form=form,
+        kind=kind,
+        consent=consent,
+        needs_phone=kind in PHONE_CONSENTS,
     )
 
 

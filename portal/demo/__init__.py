@@ -64,9 +64,11 @@ DEMO_STEPS: tuple[tuple[str, str], ...] = (
     ("..meetings.demo", "build_demo_meetings"),
     ("..volunteers.demo", "build_demo_volunteers"),
     ("..clients.demo", "build_demo_clients"),
+    ("..geography.demo", "build_demo_geography"),
     ("..accompaniment.demo", "build_demo_accompaniment"),
     ("..reports.demo", "build_demo_reports"),
     ("..safety.demo", "build_demo_safety"),
+    ("..notify.demo", "build_demo_texts"),
 )
 
 

@@ -46,6 +46,10 @@ class Rule:
 
 _SHARED: dict[str, Rule] = {
     "anonymisations": Rule("keep", "The record of this anonymisation."),
+    "text_messages": Rule("delete", "Texts sent to the person: their number and the words."),
+    "received_texts": Rule("delete", "Texts the person sent to the service."),
+    "text_contacts": Rule("delete", "The mobile number given for texts."),
+    "text_preferences": Rule("delete", "Text choices."),
     "escort_slots": Rule("keep", "The times a volunteer was busy with an escort."),
     "volunteer_week_counts": Rule("keep", "How many escorts a volunteer had each week."),
     "volunteer_client_conflicts": Rule(
@@ -374,9 +378,11 @@ def anonymise_client(
         pronouns=None,
         languages=None,
         access_needs=None,
+        home_district=None,
         literacy_support=False,
         consent_first_name=False,
         consent_phone=False,
+        consent_texts=False,
         phone=None,
         status="closed",
         closed_at=client.closed_at if client.status == "closed" and client.closed_at else now,
@@ -420,6 +426,7 @@ def anonymise_volunteer(
         pronouns=None,
         gender=None,
         home_area=None,
+        home_district=None,
         travel_modes="",
         phone=None,
         share_phone=False,

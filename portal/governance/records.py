@@ -53,6 +53,10 @@ TITLES = {
     "auth_tokens": "Invitation and password-reset links",
     "notifications": "Messages in the portal",
     "email_preferences": "Email choices",
+    "text_messages": "Texts sent",
+    "received_texts": "Texts received",
+    "text_contacts": "Mobile for texts",
+    "text_preferences": "Text choices",
 }
 
 

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("notify", __name__, url_prefix="/messages")
 
-from . import views  # noqa: E402, F401
+from . import text_views, views  # noqa: E402, F401

@@ -19,6 +19,10 @@ class Kind:
     # The email's template in templates/email/: the usual one names only the kind and links to
     # the portal; a person's own security messages say what changed in the email itself.
     email_template: str = "notification"
+    # Texts (portal/notify/texts.py), when the caller gives one: "choice" kinds go by text to a
+    # person who gave a mobile unless they switch it off (on by default); "always" kinds (safety)
+    # go whenever they gave a mobile; "" kinds are never texted.
+    by_text: str = ""
 
 
 KINDS: dict[str, Kind] = {
@@ -33,7 +37,9 @@ KINDS: dict[str, Kind] = {
         at_any_hour=True,
         email_template="security_change",
     ),
-    "offer_made": Kind("New escort offers", False, "Can you help? A new request is waiting"),
+    "offer_made": Kind(
+        "New escort offers", False, "Can you help? A new request is waiting", by_text="choice"
+    ),
     "offer_accepted": Kind(
         "An escort was accepted", False, "A request has been accepted", champion_work=True
     ),
@@ -44,10 +50,16 @@ KINDS: dict[str, Kind] = {
         champion_work=True,
     ),
     "offer_withdrawn": Kind(
-        "Offers withdrawn or taken before you answered", False, "An offer has changed"
+        "Offers withdrawn or taken before you answered",
+        False,
+        "An offer has changed",
+        by_text="choice",
     ),
     "escort_cancelled": Kind(
-        "Escorts you accepted that were called off or moved", False, "An escort has changed"
+        "Escorts you accepted that were called off or moved",
+        False,
+        "An escort has changed",
+        by_text="choice",
     ),
     "request_unfilled": Kind(
         "Requests still unfilled near the meeting",
@@ -56,7 +68,16 @@ KINDS: dict[str, Kind] = {
         champion_work=True,
     ),
     "escort_reminder": Kind(
-        "Reminders the day before an escort", False, "Reminder: you have something tomorrow"
+        "Reminders the day before an escort",
+        False,
+        "Reminder: you have something tomorrow",
+        by_text="choice",
+    ),
+    "escort_soon": Kind(
+        "Reminders two hours before an escort",
+        False,
+        "Reminder: you have something today",
+        by_text="choice",
     ),
     "outcome_recorded": Kind(
         "Outcomes recorded after a meeting", False, "An outcome has been recorded"
@@ -71,11 +92,28 @@ KINDS: dict[str, Kind] = {
         "Meetings that need checking", False, "Some meetings need checking", champion_work=True
     ),
     "checkout_overdue": Kind(
-        "Overdue safety check-outs", True, "Urgent: a safety check-out is overdue", at_any_hour=True
+        "Overdue safety check-outs",
+        True,
+        "Urgent: a safety check-out is overdue",
+        at_any_hour=True,
+        by_text="always",
     ),
     "help_requested": Kind(
-        "A volunteer asked for help", True, "Urgent: a volunteer asked for help", at_any_hour=True
+        "A volunteer asked for help",
+        True,
+        "Urgent: a volunteer asked for help",
+        at_any_hour=True,
+        by_text="always",
     ),
+    "text_unhandled": Kind(
+        "Texts the portal could not answer",
+        False,
+        "A text message needs a look",
+        champion_work=True,
+    ),
+    # The portal's own answers to a text someone sent (STOP, START, YES 4821…): text only,
+    # queued at any hour by portal/notify/text_inbox.py (never through notify_user).
+    "text_reply": Kind("Answers to texts you send", True, "Your text was received"),
     "refusals_alert": Kind(
         "An account refused again and again (admins)",
         True,
@@ -89,6 +127,11 @@ def waits_for_service_hours(kind: str, roles: set[str]) -> bool:
     """An email of this kind to a person with these roles is held until service hours."""
     found = KINDS[kind]
     return "champion" in roles and found.champion_work and not found.at_any_hour
+
+
+def text_choice_kinds() -> dict[str, Kind]:
+    """The kinds a person may choose to have by text, or not."""
+    return {name: kind for name, kind in KINDS.items() if kind.by_text == "choice"}
 
 
 def optional_kinds() -> dict[str, Kind]:

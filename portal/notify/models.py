@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..audit import utcnow
-from ..dbtypes import UTCDateTime
+from ..dbtypes import UTCDateTime, one_of
 from ..extensions import db
 
 
@@ -63,3 +72,154 @@ class EmailPreference(db.Model):
     by_email: Mapped[bool] = mapped_column(Boolean)
 
     __table_args__ = (UniqueConstraint("user_id", "kind", name="uq_email_preferences_user_kind"),)
+
+
+# --- text messages (GOV.UK Notify) -----------------------------------------------------------
+
+# Notify's statuses for a text (its API's words), then ours for a text Notify has not had yet:
+# queued (waiting to go), held (no key in production, or over the daily cap), refused (Notify
+# answered 400: a bad number or template; never retried), too_late (its `send_by` passed
+# before it could go: a reminder for "tomorrow" sent the day after would mislead).
+NOTIFY_STATUSES = (
+    "created",
+    "sending",
+    "pending",
+    "sent",
+    "delivered",
+    "permanent-failure",
+    "temporary-failure",
+    "technical-failure",
+)
+TEXT_STATUSES = ("queued", "held", "refused", "too_late", *NOTIFY_STATUSES)
+STATUS_WORDS = {
+    "queued": "Waiting to go",
+    "held": "Held",
+    "refused": "Refused by Notify",
+    "too_late": "Not sent: too late to be true",
+    "created": "With Notify",
+    "sending": "Sending",
+    "pending": "Waiting for the phone network",
+    "sent": "Sent",
+    "delivered": "Delivered",
+    "permanent-failure": "Not delivered: the number does not work",
+    "temporary-failure": "Not delivered: the phone was off or full",
+    "technical-failure": "Not delivered: a problem at Notify",
+}
+FINAL_STATUSES = frozenset(
+    {
+        "refused",
+        "too_late",
+        "delivered",
+        "permanent-failure",
+        "temporary-failure",
+        "technical-failure",
+    }
+)
+FAILED_STATUSES = frozenset(
+    {"refused", "too_late", "permanent-failure", "temporary-failure", "technical-failure"}
+)
+
+
+class TextMessage(db.Model):
+    """A text in the outbox: a row first, so a Notify that is down delays but never drops it."""
+
+    __tablename__ = "text_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    to_number: Mapped[str] = mapped_column(String(16))  # E.164
+    body: Mapped[str] = mapped_column(String(918))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clients.id", ondelete="SET NULL"), index=True
+    )
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+    at_any_hour: Mapped[bool] = mapped_column(Boolean, default=False)  # safety: never capped
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    send_by: Mapped[datetime | None] = mapped_column(UTCDateTime)  # after it, the words are wrong
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    notify_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last receipt or poll
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (
+        UniqueConstraint("to_number", "dedupe_key", name="uq_text_messages_number_dedupe"),
+        Index("ix_text_messages_due", "sent_at", "next_attempt_at"),
+        Index("ix_text_messages_status", "status", "created_at"),
+        CheckConstraint(one_of("status", TEXT_STATUSES), name="status_kind"),
+    )
+
+
+class TextContact(db.Model):
+    """A person's mobile for texts (one per account)."""
+
+    __tablename__ = "text_contacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    mobile: Mapped[str] = mapped_column(String(16), index=True)  # E.164
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TextPreference(db.Model):
+    """A person's choice to have one kind of message by text, or not (no row: the default)."""
+
+    __tablename__ = "text_preferences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    by_text: Mapped[bool] = mapped_column(Boolean)
+
+    __table_args__ = (UniqueConstraint("user_id", "kind", name="uq_text_preferences_user_kind"),)
+
+
+class TextStop(db.Model):
+    """A number that texted STOP: nothing is texted to it until it texts START."""
+
+    __tablename__ = "text_stops"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    stopped_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+RECEIVED_OUTCOMES = {
+    "stop": "Texts stopped",
+    "start": "Texts started again",
+    "handled": "Answered",
+    "unhandled": "Passed to the champions",
+    "unknown_number": "From a number the portal does not know",
+    "failed": "Could not be handled",
+}
+
+
+class ReceivedText(db.Model):
+    """A text someone sent to the service's number, stored once (by Notify's id)."""
+
+    __tablename__ = "received_texts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notify_id: Mapped[str] = mapped_column(String(36), unique=True)
+    from_number: Mapped[str] = mapped_column(String(20), index=True)
+    content: Mapped[str] = mapped_column(String(1000))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            f"outcome IS NULL OR {one_of('outcome', RECEIVED_OUTCOMES)}", name="outcome_kind"
+        ),
+    )

@@ -190,6 +190,7 @@ def notify_user(
     dedupe_key: str | None = None,
     *,
     at_once: bool = False,
+    text: str | None = None,
 ) -> bool:
     """Tell one person something, in the caller's transaction; returns False for a repeat.
 
@@ -197,6 +198,7 @@ def notify_user(
     portal, so a shared inbox or a phone's lock screen reveals nothing. The portal shows it at
     once; an email to a recovery champion outside service hours waits for the next opening,
     except safety alerts and security links (kinds marked `at_any_hour`) or when `at_once`.
+    `text`, when given, also goes by text to a person who wants this kind by text (texts.py).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
@@ -226,7 +228,24 @@ def notify_user(
         )
         if not at_once and waits_for_service_hours(kind, user.roles):
             message.next_attempt_at = email_due_at(utcnow())
+    if created and text and user.active:
+        _text_too(user, kind, text, dedupe_key, at_once)
     return created
+
+
+def _text_too(user, kind: str, text: str, dedupe_key: str | None, at_once: bool) -> None:
+    from .texts import mobile_of, queue_text, wants_text
+
+    if not wants_text(user.id, kind):
+        return
+    queue_text(
+        kind,
+        mobile_of(user.id),
+        text,
+        user_id=user.id,
+        dedupe_key=f"u{user.id}:{dedupe_key}" if dedupe_key else None,
+        at_any_hour=KINDS[kind].at_any_hour or at_once,
+    )
 
 
 def email_due_at(now: datetime) -> datetime:

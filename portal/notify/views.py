@@ -1,8 +1,9 @@
 from flask import abort, flash, request, url_for
 from flask_login import current_user
 
+from ..form_flow import submit
 from ..web import paginate, redirect_303, render, signed_in
-from . import bp, services
+from . import bp, services, texts
 from .forms import EmailChoicesForm
 
 
@@ -48,8 +49,22 @@ def email_choices():
     if form.first_draw:
         saved = services.email_choices(current_user.id)
         form.by_email.data = [kind for kind, on in saved.items() if on]
-    elif form.validate_on_submit():
-        services.save_email_choices(current_user.id, set(form.by_email.data or []))
-        flash("Your email choices are saved.", "success")
-        return redirect_303(url_for("notify.email_choices"))
-    return render("notify/email_choices.html", form=form)
+        form.mobile.data = texts.shown_mobile(texts.mobile_of(current_user.id))
+        by_text = texts.text_choices(current_user.id)
+        form.by_text.data = [kind for kind, on in by_text.items() if on]
+    saved = submit(
+        form,
+        lambda: texts.save_message_choices(
+            current_user.id,
+            set(form.by_email.data or []),
+            form.mobile.data,
+            set(form.by_text.data or []),
+        ),
+        "Your email and text choices are saved.",
+        url_for("notify.email_choices"),
+        stay=True,
+    )
+    mobile = texts.mobile_of(current_user.id)
+    return saved or render(
+        "notify/email_choices.html", form=form, stopped_at=texts.stopped_since(mobile)
+    )

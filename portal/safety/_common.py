@@ -9,6 +9,7 @@ from werkzeug.routing import BuildError
 
 from ..auth.models import User
 from ..extensions import db
+from ..notify.texts import mobile_of, shown_mobile
 from ..volunteers.models import Volunteer
 
 
@@ -32,3 +33,11 @@ def is_champion(user: User | None) -> bool:
 
 def volunteer_of(user: User) -> Volunteer | None:
     return db.session.scalar(select(Volunteer).where(Volunteer.user_id == user.id))
+
+
+def volunteer_phone(volunteer: Volunteer) -> str | None:
+    """The number a champion calls: the volunteer's phone, else the mobile they gave for texts."""
+    if volunteer.phone:
+        return volunteer.phone
+    mobile = mobile_of(volunteer.user_id) if volunteer.user_id else None
+    return shown_mobile(mobile) or None

@@ -24,8 +24,10 @@ from ..meetings.models import Meeting
 from ..notify.services import notify_user
 from ..settings import get_setting
 from ..volunteers.models import Volunteer
-from ._common import _path, champions, volunteer_of
+from ..web import external_link
+from ._common import _path, champions, volunteer_of, volunteer_phone
 from .models import CHECK_KINDS, EscortCheck
+from .text_words import help_alert
 from .times import (
     Action,
     NotOpen,
@@ -248,7 +250,18 @@ def record_check(request_id: int, actor: User, kind: str, now: datetime | None =
 
 
 def _alert_help(request: AccompanimentRequest, volunteer: Volunteer, check: EscortCheck) -> None:
+    """Every champion, urgently, in the portal, by email and by text at once, at any hour."""
     phone = f" Their phone: {volunteer.phone}." if volunteer.phone else ""
+    link = _path("safety.today", "/safety/today")
+    meeting = request.meeting
+    text = help_alert(
+        name=volunteer.preferred_name,
+        at=check.at,
+        phone=volunteer_phone(volunteer),
+        point=request.meeting_point,
+        place=meeting.venue if meeting.attendance != "online" else None,
+        link=external_link(link),
+    )
     for champion in champions():
         notify_user(
             champion,
@@ -258,9 +271,10 @@ def _alert_help(request: AccompanimentRequest, volunteer: Volunteer, check: Esco
                 f'They pressed "I need help now" during the escort on '
                 f"{dates.when(request.starts_at)}.{phone} Call them straight away."
             ),
-            link=_path("safety.today", "/safety/today"),
+            link=link,
             urgent=True,
             dedupe_key=f"help:{check.id}",
+            text=text,
         )
 
 

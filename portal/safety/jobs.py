@@ -17,6 +17,16 @@ def escort_reminders(now: datetime) -> int:
     return services.send_reminders(now)
 
 
+@job("volunteers' reminders two hours before meeting up")
+def soon_reminders(now: datetime) -> int:
+    return services.send_soon_reminders(now)
+
+
+@job("clients' text reminders the day before and on the day")
+def client_reminders(now: datetime) -> int:
+    return services.send_client_reminders(now)
+
+
 @job("overdue safety check-outs")
 def overdue_checkouts(now: datetime) -> int:
     return services.alert_overdue(now)

@@ -1,4 +1,5 @@
-"""Safety's time-based work, run by jobs.py: reminders before an escort, overdue check-outs."""
+"""Safety's time-based work, run by jobs.py: reminders before an escort (the volunteer's by text
+too, the day before and two hours before), overdue check-outs (texted to champions at once)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ from ..auth.models import User
 from ..clients.models import Client
 from ..extensions import db
 from ..notify.services import notify_user
+from ..service_hours import from_settings
 from ..volunteers.models import Volunteer
-from ._common import _path, champions
+from ..web import external_link
+from ._common import _path, champions, volunteer_phone
 from .models import EscortCheck
-from .times import OVERDUE_LOOKBACK, grace
+from .text_words import overdue_alert, volunteer_day_before, volunteer_soon
+from .times import OVERDUE_LOOKBACK, day_window, grace
 
 REMINDER_AHEAD = timedelta(hours=24)
+SOON_AHEAD = timedelta(hours=2)  # the volunteer's reminder on the day, before meeting up
+SOON_LAST_CALL = timedelta(minutes=15)  # …and not once it is this close
 
 
 def send_reminders(now: datetime) -> int:
@@ -44,6 +50,9 @@ def send_reminders(now: datetime) -> int:
                 '"I\'m safe" when you finish.',
                 link=_path("safety.escort", f"/safety/escorts/{request.id}", request_id=request.id),
                 dedupe_key=f"reminder:{request.id}",
+                text=volunteer_day_before(
+                    meet_at=request.meeting_point_at, point=request.meeting_point
+                ),
             )
         keyworker = db.session.get(User, client.keyworker_id)
         if keyworker is not None:
@@ -56,6 +65,44 @@ def send_reminders(now: datetime) -> int:
                 link=_path("accompaniment.show", f"/requests/{request.id}", request_id=request.id),
                 dedupe_key=f"reminder:{request.id}",
             )
+    return sent
+
+
+def send_soon_reminders(now: datetime) -> int:
+    """Two hours before meeting up (inside service hours, and not in the last 15 minutes): the
+    volunteer, in the portal and by text, once per escort and date."""
+    rows = db.session.execute(
+        select(AccompanimentRequest, Volunteer)
+        .join(Volunteer, Volunteer.id == AccompanimentRequest.volunteer_id)
+        .where(
+            AccompanimentRequest.state == "accepted",
+            AccompanimentRequest.starts_at > now,
+            AccompanimentRequest.starts_at <= now + SOON_AHEAD + timedelta(hours=2),
+            Volunteer.user_id.is_not(None),
+        )
+    ).all()
+    if not rows:
+        return 0
+    opens, closes = from_settings()
+    sent = 0
+    for request, volunteer in rows:
+        meet_at = request.meeting_point_at
+        start, end = day_window(meet_at, SOON_AHEAD, SOON_LAST_CALL, opens, closes)
+        if not start <= now < end or volunteer.user is None:
+            continue
+        link = _path("safety.escort", f"/safety/escorts/{request.id}", request_id=request.id)
+        sent += notify_user(
+            volunteer.user,
+            "escort_soon",
+            f"Today: {request.meeting.name}, meet at {request.meeting_point} at "
+            f"{dates.clock(meet_at)}",
+            body='Press "I\'ve met them" when you meet, and "I\'m safe" when you finish.',
+            link=link,
+            dedupe_key=f"reminder-soon:{request.id}:{request.meeting_date.isoformat()}",
+            text=volunteer_soon(
+                meet_at=meet_at, point=request.meeting_point, link=external_link(link)
+            ),
+        )
     return sent
 
 
@@ -81,8 +128,15 @@ def alert_overdue(now: datetime) -> int:
         return 0
     sent = 0
     people = champions()
+    link = _path("safety.today", "/safety/today")
     for request, volunteer in rows:
         phone = f" Their phone: {volunteer.phone}." if volunteer.phone else ""
+        text = overdue_alert(
+            name=volunteer.preferred_name,
+            ended_at=request.ends_at,
+            phone=volunteer_phone(volunteer),
+            link=external_link(link),
+        )
         for champion in people:
             sent += notify_user(
                 champion,
@@ -90,8 +144,9 @@ def alert_overdue(now: datetime) -> int:
                 f"{volunteer.preferred_name} has not checked out from {request.meeting.name}",
                 body=f"The meeting ended at {dates.when(request.ends_at)}.{phone} "
                 "Call them to check they are safe.",
-                link=_path("safety.today", "/safety/today"),
+                link=link,
                 urgent=True,
                 dedupe_key=f"overdue:{request.id}",
+                text=text,
             )
     return sent

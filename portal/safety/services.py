@@ -7,6 +7,8 @@ One module per topic; this module gathers their public names:
 - board: the champion's Today board, and checks a champion records after the fact
 - outcomes: what happened at the meeting, completing the request
 - reminders: the time-based work jobs.py runs (reminders, overdue check-outs)
+- client_reminders: text reminders to clients who consent, and a text when the plan changes
+- text_words: the words of safety's texts (no client's name, no meeting's name by default)
 - _common: who the champions are, the volunteer behind a user, links in messages
 
 Callers keep importing from here (`from portal.safety import services`). `utcnow` and `LONDON`
@@ -26,6 +28,7 @@ from .board import (
     record_check_for,
     today_board,
 )
+from .client_reminders import send_client_reminders
 from .escorts import (
     Escort,
     MyEscorts,
@@ -43,7 +46,7 @@ from .outcomes import (
     outcome_page,
     record_outcome,
 )
-from .reminders import REMINDER_AHEAD, alert_overdue, send_reminders
+from .reminders import REMINDER_AHEAD, alert_overdue, send_reminders, send_soon_reminders
 from .times import (
     CHECK_IN_FIRST,
     OPEN,
@@ -101,7 +104,9 @@ __all__ = [
     "record_check",
     "record_check_for",
     "record_outcome",
+    "send_client_reminders",
     "send_reminders",
+    "send_soon_reminders",
     "today_board",
     "utcnow",
     "volunteer_of",

@@ -24,6 +24,7 @@ from ..accompaniment.models import AccompanimentRequest
 from ..dates import LONDON
 from ..dates import london_today as london_today
 from ..errors import InvalidChange
+from ..service_hours import at_london
 from ..settings import get_setting
 
 # How far back the overdue job looks, so old history never raises alerts.
@@ -116,3 +117,32 @@ def outcome_action(request: AccompanimentRequest, now: datetime) -> Action:
             "when the meeting starts.",
         )
     return OPEN
+
+
+# --- reminders by text: when each one may go -----------------------------------------------------
+
+# The day before, a reminder goes from this London time (or an hour before closing when the
+# service closes earlier) until the service closes that evening.
+EVE_AT = time(18, 0)
+
+
+def eve_window(meet_at: datetime, opens: time, closes: time) -> tuple[datetime, datetime]:
+    """When the day-before reminder may go (UTC): the London evening before the meeting-up date,
+    from 6pm until closing. Wall-clock times on London dates, so the clock changes move
+    nothing; an escort booked after the evening gets only the reminder on the day."""
+    eve = meet_at.astimezone(LONDON).date() - timedelta(days=1)
+    end = at_london(eve, closes)
+    start = min(at_london(eve, EVE_AT), end - timedelta(hours=1))
+    return max(start, at_london(eve, opens)), end
+
+
+def day_window(
+    meet_at: datetime, ahead: timedelta, last_call: timedelta, opens: time, closes: time
+) -> tuple[datetime, datetime]:
+    """When a reminder on the day may go (UTC): from `ahead` before meeting up (or the opening
+    time, when later) until `last_call` before it (or closing time, when earlier), on the
+    meeting-up date in London. Empty (start >= end) when that leaves no time inside hours."""
+    day = meet_at.astimezone(LONDON).date()
+    start = max(meet_at - ahead, at_london(day, opens))
+    end = min(meet_at - last_call, at_london(day, closes))
+    return start, end

@@ -93,6 +93,7 @@ SCANS: list[Scan] = [
     ),
     _s("admin", "auth.second_factor_page", "/account/second-factor"),
     _s("admin", "admin.settings", "/admin/settings"),
+    _s("admin", "geography.directory", "/admin/postcodes"),
     _s("admin", "admin.audit_trail", "/admin/audit?q=client"),
     _s("admin", "governance.data_protection", "/admin/data-protection"),
     _s("admin", "governance.retention", "/admin/data-protection/retention"),
@@ -232,6 +233,7 @@ SCANS: list[Scan] = [
     _s("champion", "reports.index", "/reports/"),
     _s("champion", "notify.inbox", "/messages/"),
     _s("champion", "notify.email_choices", "/messages/email"),
+    _s("champion", "notify.text_problems", "/messages/texts"),
     _s("champion", "auth.change_password", "/account/password", submit="Save password"),
     # keyworker
     _s("keyworker", "home.keyworker", "/keyworker"),

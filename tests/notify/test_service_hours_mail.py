@@ -94,6 +94,7 @@ def test_which_kinds_wait_for_a_champion_at_night(app, clock, kind):
         "request_unfilled",
         "checks_expiring",
         "meetings_stale",
+        "text_unhandled",
     )
     at_once = kind not in champion_work
     expected = late if at_once else datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
