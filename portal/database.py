@@ -6,11 +6,12 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import has_request_context, request
-from sqlalchemy import Executable, event
+from sqlalchemy import Executable, event, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -39,6 +40,28 @@ def write_transaction() -> Iterator[None]:
         yield
     finally:
         _force_immediate.reset(token)
+
+
+def claim_row(
+    model: Any, row_id: int, now: datetime, hold: timedelta, *unfinished: Any, **values: Any
+) -> bool:
+    """Take one outbox-like row for work until `now + hold`; only one worker wins it.
+
+    `model` has `id` and `claimed_until`; `unfinished` are the conditions that say the work is
+    still to do (not sent, not handled), and `values` are set with the claim.
+    """
+    with write_transaction():
+        result = db.session.execute(
+            update(model)
+            .where(
+                model.id == row_id,
+                *unfinished,
+                or_(model.claimed_until.is_(None), model.claimed_until < now),
+            )
+            .values(claimed_until=now + hold, **values)
+        )
+        db.session.commit()
+    return result.rowcount == 1
 
 
 def configure_engine(engine: Engine) -> None:

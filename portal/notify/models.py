@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import (
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -223,3 +225,18 @@ class ReceivedText(db.Model):
             f"outcome IS NULL OR {one_of('outcome', RECEIVED_OUTCOMES)}", name="outcome_kind"
         ),
     )
+
+
+def set_choices(
+    model: type, field: str, user_id: int, kinds: Iterable[str], chosen: set[str]
+) -> None:
+    """Record a person's yes or no for each kind (`model` is EmailPreference or TextPreference,
+    `field` its yes/no column), in the caller's transaction."""
+    existing = {
+        row.kind: row for row in db.session.scalars(select(model).where(model.user_id == user_id))
+    }
+    for kind in kinds:
+        if kind in existing:
+            setattr(existing[kind], field, kind in chosen)
+        else:
+            db.session.add(model(user_id=user_id, kind=kind, **{field: kind in chosen}))

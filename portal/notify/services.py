@@ -10,17 +10,17 @@ from email.message import EmailMessage
 from functools import cache
 
 from flask import Flask, current_app, g, render_template
-from sqlalchemy import Integer, Select, bindparam, func, or_, select, update
+from sqlalchemy import Integer, Select, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from werkzeug.wrappers import Response
 
 from ..audit import utcnow
-from ..database import write_transaction
+from ..database import claim_row, write_transaction
 from ..extensions import db
 from ..web import external_link
 from .kinds import KINDS, optional_kinds, waits_for_service_hours
-from .models import EmailPreference, Notification, OutboxMessage
+from .models import EmailPreference, Notification, OutboxMessage, set_choices
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
@@ -66,18 +66,8 @@ def init_notify(app: Flask) -> None:
 
 def _claim(message_id: int, now: datetime) -> bool:
     """Take one message for sending; the conditional update means only one worker wins it."""
-    with write_transaction():
-        result = db.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == message_id,
-                OutboxMessage.sent_at.is_(None),
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-            )
-            .values(claimed_until=now + timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"]))
-        )
-        db.session.commit()
-    return result.rowcount == 1
+    hold = timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
+    return claim_row(OutboxMessage, message_id, now, hold, OutboxMessage.sent_at.is_(None))
 
 
 def message_id(message: OutboxMessage) -> str:
@@ -317,17 +307,6 @@ def save_email_choices(user_id: int, by_email: set[str]) -> None:
     """Record which optional kinds also come by email; safety and security always do."""
     from ..audit import audit
 
-    existing = {
-        row.kind: row
-        for row in db.session.scalars(
-            select(EmailPreference).where(EmailPreference.user_id == user_id)
-        )
-    }
-    for kind in optional_kinds():
-        wanted = kind in by_email
-        if kind in existing:
-            existing[kind].by_email = wanted
-        else:
-            db.session.add(EmailPreference(user_id=user_id, kind=kind, by_email=wanted))
+    set_choices(EmailPreference, "by_email", user_id, optional_kinds(), by_email)
     audit("email_preferences_changed", detail={"by_email": sorted(by_email)})
     db.session.commit()

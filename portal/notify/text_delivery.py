@@ -25,7 +25,7 @@ from requests import RequestException
 from sqlalchemy import or_, select, update
 
 from ..audit import utcnow
-from ..database import write_transaction
+from ..database import claim_row, write_transaction
 from ..dates import LONDON
 from ..extensions import db
 from ..service_hours import at_london
@@ -87,23 +87,15 @@ def id_from_reference(reference: object) -> int | None:
 
 def _claim_text(message_id: int, now: datetime) -> bool:
     """Take one text for sending (and count the attempt); only one worker wins it."""
-    seconds = current_app.config["MAIL_CLAIM_SECONDS"]
-    with write_transaction():
-        result = db.session.execute(
-            update(TextMessage)
-            .where(
-                TextMessage.id == message_id,
-                TextMessage.sent_at.is_(None),
-                TextMessage.status.in_(DUE_STATUSES),
-                or_(TextMessage.claimed_until.is_(None), TextMessage.claimed_until < now),
-            )
-            .values(
-                claimed_until=now + timedelta(seconds=seconds),
-                attempts=TextMessage.attempts + 1,
-            )
-        )
-        db.session.commit()
-    return result.rowcount == 1
+    return claim_row(
+        TextMessage,
+        message_id,
+        now,
+        timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"]),
+        TextMessage.sent_at.is_(None),
+        TextMessage.status.in_(DUE_STATUSES),
+        attempts=TextMessage.attempts + 1,
+    )
 
 
 def _finish(message: TextMessage, **values: object) -> None:

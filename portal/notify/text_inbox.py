@@ -15,12 +15,12 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from notifications_python_client.errors import APIError
 from requests import RequestException
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..audit import utcnow
-from ..database import write_transaction
+from ..database import claim_row, write_transaction
 from ..extensions import db
 from .models import ReceivedText
 from .text_delivery import notify_client
@@ -155,18 +155,7 @@ def fetch_received_texts(now: datetime | None = None) -> int:
 
 
 def _claim_received(received_id: int, now: datetime) -> bool:
-    with write_transaction():
-        result = db.session.execute(
-            update(ReceivedText)
-            .where(
-                ReceivedText.id == received_id,
-                ReceivedText.handled_at.is_(None),
-                or_(ReceivedText.claimed_until.is_(None), ReceivedText.claimed_until < now),
-            )
-            .values(claimed_until=now + CLAIM)
-        )
-        db.session.commit()
-    return result.rowcount == 1
+    return claim_row(ReceivedText, received_id, now, CLAIM, ReceivedText.handled_at.is_(None))
 
 
 def _answer(received: ReceivedText, words: str) -> None:

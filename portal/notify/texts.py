@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..audit import utcnow
 from ..extensions import db
 from .kinds import KINDS, text_choice_kinds
-from .models import TextContact, TextMessage, TextPreference, TextStop
+from .models import TextContact, TextMessage, TextPreference, TextStop, set_choices
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -205,18 +205,7 @@ def save_text_choices(user_id: int, mobile: str | None, by_text: set[str]) -> No
     elif contact.mobile != mobile:
         contact.mobile = mobile
         contact.updated_at = utcnow()
-    existing = {
-        row.kind: row
-        for row in db.session.scalars(
-            select(TextPreference).where(TextPreference.user_id == user_id)
-        )
-    }
-    for kind in text_choice_kinds():
-        wanted = kind in by_text
-        if kind in existing:
-            existing[kind].by_text = wanted
-        else:
-            db.session.add(TextPreference(user_id=user_id, kind=kind, by_text=wanted))
+    set_choices(TextPreference, "by_text", user_id, text_choice_kinds(), by_text)
 
 
 def stop_number(number: str) -> bool:
