@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.accompaniment import offer_texts, offers
 from portal.accompaniment.models import Offer
 from portal.accompaniment.reply_codes import CODES, draw_code, is_weak, new_reply_codes
+from portal.audit import utcnow
 from portal.extensions import db
 
 from ..factories import make_offer
@@ -82,7 +83,7 @@ def test_the_database_refuses_two_open_offers_of_one_volunteer_with_one_code(app
                 request_id=other.id,
                 volunteer_id=s.volunteers[0].id,
                 state="pending",
-                expires_at=datetime.now(UTC) + timedelta(hours=4),
+                expires_at=utcnow() + timedelta(hours=4),
                 reply_code="4821",
             )
         )
@@ -95,7 +96,7 @@ def test_the_database_refuses_two_open_offers_of_one_volunteer_with_one_code(app
                 request_id=other.id,
                 volunteer_id=s.volunteers[0].id,
                 state="declined",
-                expires_at=datetime.now(UTC) + timedelta(hours=4),
+                expires_at=utcnow() + timedelta(hours=4),
                 reply_code="4821",
             )
         )
@@ -107,7 +108,7 @@ def test_a_new_code_avoids_the_volunteers_open_and_recent_codes(app):
     make_offer(s.request, s.volunteers[0], reply_code="4821")
     make_offer(add_request(s, weeks_ahead=2), s.volunteers[0], state="expired", reply_code="3907")
     with app.app_context():
-        now = datetime.now(UTC)
+        now = utcnow()
         for _ in range(100):
             assert new_reply_codes([s.volunteers[0].id], now)[s.volunteers[0].id] not in {
                 "4821",
