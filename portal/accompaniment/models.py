@@ -75,7 +75,7 @@ class AccompanimentRequest(db.Model):
     # First name of the peer who will meet the client, set when a volunteer accepts.
     peer_first_name: Mapped[str | None] = mapped_column(String(60))
     # The volunteer who accepted, and when (cleared when the request opens again).
-    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The request for the client's current commitment (at most one per client).
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -98,6 +98,14 @@ class AccompanimentRequest(db.Model):
         CheckConstraint(one_of("peer_gender", PEER_GENDERS), name="peer_gender_kind"),
         CheckConstraint("minutes_before BETWEEN 0 AND 120", name="minutes_before_range"),
         unique_where("uq_accompaniment_requests_current_client", "client_id", where="is_current"),
+        # A volunteer's record of turning up (matching's scores) read from the index alone (0019).
+        Index(
+            "ix_accompaniment_requests_volunteer_record",
+            "volunteer_id",
+            "state",
+            "starts_at",
+            "outcome",
+        ),
     )
 
     state_label = label_of("state", STATES)
@@ -195,8 +203,15 @@ class Offer(db.Model):
             where="state = 'pending' AND reply_code IS NOT NULL",
         ),
         Index("ix_offers_state_expires_at", "state", "expires_at"),
-        # Matching reads a volunteer's declines and releases by volunteer and state (0010).
-        Index("ix_offers_volunteer_state", "volunteer_id", "state"),
+        # Matching reads a volunteer's declines and releases from the index alone (0010, 0019).
+        Index(
+            "ix_offers_volunteer_answers",
+            "volunteer_id",
+            "state",
+            "request_id",
+            "withdraw_code",
+            "answered_at",
+        ),
     )
 
     state_label = label_of("state", OFFER_STATES)

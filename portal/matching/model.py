@@ -236,6 +236,12 @@ class VolunteerFacts:
             Counter(week_key(slot.start.astimezone(LONDON).date()) for slot in self.escorts)
         )
 
+    @cached_property
+    def vetted_until(self) -> date | None:
+        """The last day every safeguarding item is valid; None while any item is not held."""
+        held = [self.safeguarding.get(item) for item in SAFEGUARDING_ITEMS]
+        return None if None in held else min(held)  # type: ignore[type-var]
+
     def remaining_in_week(self, key: WeekKey) -> int:
         """How many more escorts the weekly cap allows in that ISO week."""
         return max(0, self.weekly_cap - self.booked_per_week.get(key, 0))

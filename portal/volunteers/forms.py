@@ -95,7 +95,7 @@ class ProfileForm(Form):
     home_district = line(
         "Home postcode district (optional)",
         6,
-        too_long="Enter only the first part of your postcode, like LS6",
+        too_long="Enter only the first part of the postcode, like LS6",
         description="Only the first part of your postcode, like LS6: it tells us roughly how "
         "far meetings are from you. Not your full postcode.",
         render_kw={"spellcheck": "false", "autocapitalize": "characters"},

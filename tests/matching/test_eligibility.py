@@ -368,3 +368,23 @@ def test_facts_validate_their_times() -> None:
         WeeklyWindow(7, time(9), time(10))
     with pytest.raises(ValueError, match="week numbers"):
         volunteer(meetings={7: [0]})
+
+
+@pytest.mark.parametrize(
+    "vetting",
+    [
+        {},
+        {"dbs": None},
+        {"training": MEETING_DAY},
+        {"references": MEETING_DAY - timedelta(days=1), "lone_working": None},
+        {item: NO_EXPIRY for item in SAFEGUARDING_ITEMS},
+    ],
+)
+def test_skipping_vetting_checks_once_it_holds_changes_no_reason(vetting: dict) -> None:
+    # check_eligibility leaves out the five vetting checks when every item holds that day; the
+    # answer must be what every check in CHECKS says, in the same order.
+    vol = volunteer(status="paused", safeguarding=safeguarding(**vetting), windows=())
+    req = request()
+    every = [r for check in CHECKS if (r := check(vol, req, RULES)) is not None]
+    assert check_eligibility(vol, req, RULES) == every
+    assert "not_approved" in codes(vol, req) and "not_free" in codes(vol, req)
