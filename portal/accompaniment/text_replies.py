@@ -26,10 +26,13 @@ from ..audit import utcnow
 from ..auth.models import User
 from ..errors import DomainError
 from ..extensions import db
+from ..jobs import portal_path
 from ..meetings.models import Meeting
-from ..notify.texts import ReceivedReply, text_reply_handler
+from ..notify.services import notify_user
+from ..notify.texts import ReceivedReply, text_reply_handler, text_unhandled_listener
 from ..volunteers.models import Volunteer
 from . import offer_texts
+from ._common import champions
 from .answers import EXPIRED, TAKEN, accept_offer, decline_offer
 from .models import AccompanimentRequest, Offer
 from .reply_codes import CODE_LENGTH
@@ -195,3 +198,19 @@ def _decline(offer: Offer, user: User, now: datetime) -> str:
     except DomainError as refusal:
         return offer_texts.already_closed(code, taken=str(refusal) == TAKEN)
     return offer_texts.declined(code)
+
+
+@text_unhandled_listener
+def tell_champions(reply: ReceivedReply) -> None:
+    """A text from a known number that the portal could not read: the champions take a look."""
+    sender = db.session.get(User, reply.user_id) if reply.user_id else None
+    who = sender.name if sender is not None else "a number the portal knows"
+    for champion in champions():
+        notify_user(
+            champion,
+            "text_unhandled",
+            "A text message needs a look",
+            body=f"From {who}: “{reply.content[:200]}”",
+            link=portal_path("notify.text_problems", "/messages/texts"),
+            dedupe_key=f"text_unhandled:{reply.id}",
+        )

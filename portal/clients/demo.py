@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..accompaniment.models import AccompanimentRequest, RequestEvent
 from ..auth.models import User
@@ -167,8 +167,30 @@ def _refresh_dates(now: datetime) -> None:
             client.commitment_at = start
 
 
+# Demo clients' home districts (never a full postcode), in the demo region (geography.demo).
+CLIENT_DISTRICTS = {
+    "DEMO-0001": "QX2",
+    "DEMO-0002": "QX3",
+    "DEMO-0003": "QX6",
+    "DEMO-0004": "QX1",
+    "DEMO-0005": "QX4",
+    "DEMO-0006": "QX5",
+}
+
+
 def build_demo_clients() -> None:
-    """Create the demo caseload once; a second run only moves stale dates forward."""
+    """Create the demo caseload once; a second run only moves stale dates forward. Clients
+    without a district get their demo one (also a demo made before districts existed)."""
+    _build_caseload()
+    for reference, district in CLIENT_DISTRICTS.items():
+        db.session.execute(
+            update(Client)
+            .where(Client.reference == reference, Client.home_district.is_(None))
+            .values(home_district=district)
+        )
+
+
+def _build_caseload() -> None:
     from ..demo import DEMO_ACCOUNTS
 
     email = next(a.email for a in DEMO_ACCOUNTS if "keyworker" in a.roles)

@@ -12,7 +12,7 @@ import csv
 import random
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..extensions import db
 from .loader import load_directory
@@ -54,15 +54,6 @@ VENUES = {
     "QX3 1NG": (52.8091, -1.2072),
     "QX4 3EF": (52.8037, -1.1902),
     "QX5 6HP": (52.7931, -1.2164),
-}
-# Demo clients' home districts (never a full postcode), by reference.
-CLIENT_DISTRICTS = {
-    "DEMO-0001": "QX2",
-    "DEMO-0002": "QX3",
-    "DEMO-0003": "QX6",
-    "DEMO-0004": "QX1",
-    "DEMO-0005": "QX4",
-    "DEMO-0006": "QX5",
 }
 PER_DISTRICT = 30
 
@@ -124,18 +115,9 @@ def write_demo_directory(path: Path = DEMO_FILE) -> Path:
 
 
 def build_demo_geography() -> None:
-    """Load the demo region's directory when none is loaded (a real one is left alone) and
-    give demo clients their districts."""
+    """Load the demo region's directory when none is loaded (a real one is left alone)."""
     newest = db.session.scalar(
         select(PostcodeDirectoryLoad).order_by(PostcodeDirectoryLoad.id.desc()).limit(1)
     )
     if newest is None:
         load_directory(DEMO_FILE, released=DEMO_RELEASE, commit=False)
-    from ..clients.models import Client
-
-    for reference, district in CLIENT_DISTRICTS.items():
-        db.session.execute(
-            update(Client)
-            .where(Client.reference == reference, Client.home_district.is_(None))
-            .values(home_district=district)
-        )

@@ -288,15 +288,25 @@ def _load(
     )
     db.session.add(record)
     db.session.flush()
-    from .places import fill_meeting_points
-
-    located = fill_meeting_points(refresh=True)
-    audit(
-        "postcode_directory_loaded",
-        record,
-        detail={"postcodes": kept, "districts": record.districts, "meetings_located": located},
-    )
+    detail = {"postcodes": kept, "districts": record.districts}
+    for listener in DIRECTORY_LISTENERS:
+        detail |= listener()
+    audit("postcode_directory_loaded", record, detail=detail)
     return record
+
+
+# Other domains keep their rows in step with a new directory (meetings place their venues
+# again) without geography knowing them: each runs inside the load's transaction and returns
+# figures for the audit trail.
+DirectoryListener = Callable[[], dict[str, int]]
+DIRECTORY_LISTENERS: list[DirectoryListener] = []
+
+
+def on_directory_loaded(function: DirectoryListener) -> DirectoryListener:
+    """Decorator: call `function()` after each directory loads, before it is committed."""
+    if function not in DIRECTORY_LISTENERS:
+        DIRECTORY_LISTENERS.append(function)
+    return function
 
 
 def _point(row: list[str], columns: Columns, line: int) -> tuple[str, str, float, float] | None:

@@ -1,8 +1,8 @@
-"""Places from the postcode directory: districts, points, distances in words, meetings located.
+"""Places from the postcode directory: districts, points and distances in words.
 
 Other domains call these (re-exported by `services`): `directory_status`, `tidy_district`,
-`check_district`, `find_place`, `district_points`, `fill_meeting_points`, `distances_km`,
-`about_km`.
+`check_district`, `find_place`, `district_points`, `postcode_points`, `distances_km`,
+`about_km`. Meetings place their venues themselves (`meetings.places`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..errors import InvalidChange
 from ..extensions import db
@@ -137,40 +137,6 @@ def point_for_postcode(postcode: str | None) -> tuple[float, float] | None:
         return point.latitude, point.longitude
     centre = db.session.get(DistrictCentre, tidy.split(" ", 1)[0])
     return (centre.latitude, centre.longitude) if centre is not None else None
-
-
-def fill_meeting_points(refresh: bool = False) -> int:
-    """Give every meeting with a postcode and no point of its own the directory's point (its
-    postcode's, else its district's centre); a point a champion or a feed gave stays. With
-    `refresh` (a new directory), points the directory gave before are read again. Returns how
-    many meetings were placed; the caller commits."""
-    from ..meetings.models import Meeting
-
-    unplaced = Meeting.latitude.is_(None)
-    if refresh:
-        unplaced = unplaced | Meeting.located_from_directory.is_(True)
-    rows = db.session.execute(
-        select(Meeting.id, Meeting.postcode).where(Meeting.postcode.is_not(None), unplaced)
-    ).all()
-    if not rows:
-        return 0
-    points = postcode_points(p for _, p in rows)
-    centres = district_points(p.split(" ", 1)[0] for _, p in rows if p not in points)
-    updates = []
-    for meeting_id, postcode in rows:
-        point = points.get(postcode) or centres.get(postcode.split(" ", 1)[0])
-        updates.append(
-            {
-                "id": meeting_id,
-                "latitude": point[0] if point else None,
-                "longitude": point[1] if point else None,
-                "located_from_directory": point is not None,
-            }
-        )
-    changes = [u for u in updates if u["located_from_directory"] or refresh]
-    if changes:
-        db.session.execute(update(Meeting), changes)
-    return sum(1 for u in updates if u["located_from_directory"])
 
 
 def distances_km(lat: float, lon: float, points: Iterable[tuple[float, float] | None]) -> list:

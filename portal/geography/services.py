@@ -1,6 +1,12 @@
 """What other domains call in geography (see `places` and `loader`)."""
 
-from .loader import DirectoryError, load_directory, release_of, tidy_postcode
+from .loader import (
+    DirectoryError,
+    load_directory,
+    on_directory_loaded,
+    release_of,
+    tidy_postcode,
+)
 from .places import (
     Place,
     about_km,
@@ -9,7 +15,6 @@ from .places import (
     directory_status,
     distances_km,
     district_points,
-    fill_meeting_points,
     find_place,
     point_for_postcode,
     postcode_points,
@@ -25,9 +30,9 @@ __all__ = [
     "directory_status",
     "distances_km",
     "district_points",
-    "fill_meeting_points",
     "find_place",
     "load_directory",
+    "on_directory_loaded",
     "point_for_postcode",
     "postcode_points",
     "release_of",

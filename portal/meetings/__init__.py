@@ -17,4 +17,5 @@ from flask import Blueprint
 
 bp = Blueprint("meetings", __name__)
 
-from . import cli, views  # noqa: E402, F401
+# places places meetings again whenever a new postcode directory loads.
+from . import cli, places, views  # noqa: E402, F401

@@ -40,6 +40,7 @@ from .feed import (
     parse_feed,
 )
 from .models import WEEKDAYS, Fellowship, Meeting, MeetingImport
+from .places import fill_meeting_points
 
 Progress = Callable[[int], None]
 
@@ -278,8 +279,6 @@ def apply_plan(
         _advance(progress, len(batch))
     for batch in _batches(audit_rows):
         audit_many(batch)
-    from ..geography.places import fill_meeting_points
-
     fill_meeting_points()
     if summary:
         audit(

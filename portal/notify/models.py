@@ -16,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit import utcnow
 from ..dbtypes import UTCDateTime, one_of
@@ -143,6 +143,10 @@ class TextMessage(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     send_by: Mapped[datetime | None] = mapped_column(UTCDateTime)  # after it, the words are wrong
+    # Named, not imported: the channel reads who a text was for without depending on the
+    # domains that own people (auth, clients). Only the champion's list loads them.
+    user = relationship("User", viewonly=True, lazy="raise")
+    client = relationship("Client", viewonly=True, lazy="raise")
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     notify_id: Mapped[str | None] = mapped_column(String(36), index=True)
@@ -219,6 +223,7 @@ class ReceivedText(db.Model):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+    user = relationship("User", viewonly=True, lazy="raise")  # named, as on TextMessage
 
     __table_args__ = (
         CheckConstraint(

@@ -4,7 +4,8 @@ They arrive two ways: the tick fetches them from Notify (newest first, paging ba
 meets one already stored) and Notify may post each to our callback. Either way a text is one
 row (Notify's id is unique). Each row is dispatched once: taken with a conditional update, then
 STOP / START, else the registered handlers (texts.text_reply_handler), else a short helpful
-answer and, for a number the portal knows, a note to the champions.
+answer and, for a number the portal knows, the registered listeners (accompaniment tells the
+champions).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from .models import ReceivedText
 from .text_delivery import notify_client
 from .texts import (
     REPLY_HANDLERS,
+    UNHANDLED_LISTENERS,
     BadNumber,
     ReceivedReply,
     normalise_mobile,
@@ -178,26 +180,6 @@ def _done(received: ReceivedText, outcome: str, now: datetime) -> None:
     received.claimed_until = None
 
 
-def _tell_champions(received: ReceivedText) -> None:
-    from ..auth.models import User
-    from ..auth.services import users_with_role
-    from ..jobs import portal_path
-    from .services import notify_user
-
-    sender = db.session.get(User, received.user_id) if received.user_id else None
-    who = sender.name if sender is not None else "a number the portal knows"
-    excerpt = received.content[:200]
-    for champion in users_with_role("champion"):
-        notify_user(
-            champion,
-            "text_unhandled",
-            "A text message needs a look",
-            body=f"From {who}: “{excerpt}”",
-            link=portal_path("notify.text_problems", "/messages/texts"),
-            dedupe_key=f"text_unhandled:{received.notify_id}",
-        )
-
-
 def _command(content: str) -> str:
     return content.strip().upper()
 
@@ -248,7 +230,8 @@ def dispatch_one(received_id: int, now: datetime | None = None) -> str | None:
                 outcome, words = "unknown_number", UNKNOWN_NUMBER
             else:
                 words = NOT_UNDERSTOOD
-                _tell_champions(received)
+                for listener in UNHANDLED_LISTENERS:
+                    listener(reply)
         _answer(received, words)
         _done(received, outcome, now)
         db.session.commit()

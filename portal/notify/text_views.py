@@ -12,10 +12,9 @@ import hmac
 
 from flask import abort, current_app, jsonify, request
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload
 
 from ..audit import viewing_list
-from ..auth.models import User
-from ..clients.models import Client
 from ..database import write_transaction
 from ..extensions import csrf, db
 from ..web import paginate, public, render, role_required
@@ -113,9 +112,8 @@ def _problems_query():
         TextMessage.last_error.is_not(None),
     )
     return (
-        select(TextMessage, User.name, Client.reference)
-        .outerjoin(User, User.id == TextMessage.user_id)
-        .outerjoin(Client, Client.id == TextMessage.client_id)
+        select(TextMessage)
+        .options(joinedload(TextMessage.user), joinedload(TextMessage.client))
         .where(
             or_(
                 TextMessage.status.in_(sorted(FAILED_STATUSES)),
@@ -129,8 +127,8 @@ def _problems_query():
 
 def _unanswered_query():
     return (
-        select(ReceivedText, User.name)
-        .outerjoin(User, User.id == ReceivedText.user_id)
+        select(ReceivedText)
+        .options(joinedload(ReceivedText.user))
         .where(ReceivedText.outcome.in_(["unhandled", "failed"]))
         .order_by(ReceivedText.received_at.desc(), ReceivedText.id.desc())
         .limit(10)
@@ -140,10 +138,10 @@ def _unanswered_query():
 @bp.route("/texts")
 @role_required("champion", "admin")
 def text_problems():
-    page = paginate(_problems_query(), scalars=False)
-    if any(reference for _text, _name, reference in page.items):
+    page = paginate(_problems_query())
+    if any(text.client_id for text in page.items):
         viewing_list("failed_texts", page=page.page)
-    unanswered = db.session.execute(_unanswered_query()).all()
+    unanswered = db.session.scalars(_unanswered_query()).unique().all()
     return render(
         "notify/text_problems.html",
         block="results",

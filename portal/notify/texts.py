@@ -258,9 +258,22 @@ def text_reply_handler(function: ReplyHandler) -> ReplyHandler:
     """Decorator: register `function(reply) -> str | None`. For each received text that is not
     STOP/START, handlers are called in registration order; the first to return a string has
     handled it, and that string is texted back at once. If none does, the sender gets a short
-    helpful answer and the champions a note (kind "text_unhandled")."""
+    helpful answer and the `text_unhandled_listener`s are told."""
     if function not in REPLY_HANDLERS:
         REPLY_HANDLERS.append(function)
+    return function
+
+
+UnhandledListener = Callable[[ReceivedReply], None]
+UNHANDLED_LISTENERS: list[UnhandledListener] = []
+
+
+def text_unhandled_listener(function: UnhandledListener) -> UnhandledListener:
+    """Decorator: call `function(reply)` for a text from a known number that no handler took
+    (inside the transaction that answers it), so the people who can help hear of it; the
+    channel does not know who they are."""
+    if function not in UNHANDLED_LISTENERS:
+        UNHANDLED_LISTENERS.append(function)
     return function
 
 

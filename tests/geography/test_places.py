@@ -151,7 +151,7 @@ def _three_meetings():
 def test_meeting_search_sorts_nearest_first_with_distances(app, client, login_as, directory):
     _three_meetings()
     with app.app_context():  # made after the load: placed by the next fill (an import's)
-        from portal.geography.places import fill_meeting_points
+        from portal.meetings.places import fill_meeting_points
 
         fill_meeting_points()
         db.session.commit()
