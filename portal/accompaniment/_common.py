@@ -14,7 +14,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import lazyload
 
 from ..audit import audit
-from ..auth.models import User, UserRole
+from ..auth.models import User
+from ..auth.services import champions
 from ..dates import short_day
 from ..errors import NotFound
 from ..extensions import db
@@ -74,18 +75,6 @@ def _answerable(offer_id: int, actor: User) -> tuple[Offer, Volunteer]:
     if volunteer.phone_only and is_champion(actor):
         return offer, volunteer
     raise NotFound("No such offer")
-
-
-def champions() -> list[User]:
-    """Active recovery champions, who hear about answers to offers."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role == "champion", User.active.is_(True))
-            .order_by(User.id)
-        ).unique()
-    )
 
 
 def _lock_request(request_id: int) -> AccompanimentRequest:

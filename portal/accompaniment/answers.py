@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from ..audit import audit, utcnow
 from ..auth.models import User
+from ..auth.services import champions
 from ..clients.models import Client
 from ..errors import Conflict, DomainError, InvalidChange
 from ..extensions import db
@@ -36,7 +37,6 @@ from ._common import (
     _reopen_if_no_offers_left,
     _tell_champions,
     _withdraw,
-    champions,
 )
 from .facts import escort_slots, escort_span, escort_week
 from .models import AccompanimentRequest, EscortSlot, Offer, VolunteerWeekCount

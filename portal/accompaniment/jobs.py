@@ -1,4 +1,4 @@
-"""Accompaniment's time-based work for `flask --app portal tick` (expiring offers is safety's job).
+"""Accompaniment's time-based work for `flask --app portal tick`.
 
 Each job is idempotent: every message carries a dedupe key per request.
 """
@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from .. import dates
-from ..auth.services import users_with_role
+from ..auth.services import champions
 from ..errors import Conflict, InvalidChange
 from ..extensions import db
 from ..jobs import job, portal_path
 from ..notify.services import notify_user
+from . import offers
 from .models import AccompanimentRequest
-from .offers import withdraw_offers_that_no_longer_hold
 from .services import change_request_state
 
 UNFILLED_WARNING = timedelta(hours=48)
@@ -34,7 +34,7 @@ def alert_unfilled(now: datetime) -> int:
     ).all()
     sent = 0
     for request in due:
-        for champion in users_with_role("champion"):
+        for champion in champions():
             sent += notify_user(
                 champion,
                 "request_unfilled",
@@ -73,10 +73,16 @@ def mark_unfilled(now: datetime) -> int:
     return moved
 
 
+@job("offers nobody answered in time")
+def expire_offers(now: datetime) -> int:
+    """An offer past its time is expired and its request goes back to the champion."""
+    return offers.expire_offers(now)
+
+
 @job("offers whose volunteer no longer fits")
 def withdraw_stale_offers(now: datetime) -> int:
     """A check that lapsed before the meeting, a pause, a new escort: withdraw those offers."""
-    return withdraw_offers_that_no_longer_hold(now)
+    return offers.withdraw_offers_that_no_longer_hold(now)
 
 
 def _request_link(request_id: int) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from ..audit import utcnow
 from ..auth.models import User
+from ..auth.services import champions
 from ..errors import DomainError
 from ..extensions import db
 from ..jobs import portal_path
@@ -32,7 +33,6 @@ from ..notify.services import notify_user
 from ..notify.texts import ReceivedReply, text_reply_handler, text_unhandled_listener
 from ..volunteers.models import Volunteer
 from . import offer_texts
-from ._common import champions
 from .answers import EXPIRED, TAKEN, accept_offer, decline_offer
 from .models import AccompanimentRequest, Offer
 from .reply_codes import CODE_LENGTH

@@ -528,6 +528,11 @@ def search_users(query: str = "", role: str = "", status: str = ""):
     return statement
 
 
+def champions() -> list[User]:
+    """Active recovery champions: who hears about requests, answers, texts and escorts."""
+    return users_with_role("champion")
+
+
 def users_with_role(role: str) -> list[User]:
     """Every active account holding `role`, e.g. the champions to alert."""
     return list(

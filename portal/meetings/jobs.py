@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from ..auth.services import users_with_role
+from ..auth.services import champions
 from ..extensions import db
 from ..jobs import job, portal_path
 from ..notify.services import notify_user
@@ -49,7 +49,7 @@ def stale_meetings_digest(now: datetime) -> int:
             link=portal_path("meetings.needs_checking", "/meetings/needs-checking"),
             dedupe_key=f"stale-digest:{month}",
         )
-        for champion in users_with_role("champion")
+        for champion in champions()
     )
 
 

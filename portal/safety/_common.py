@@ -1,30 +1,14 @@
-"""What every safety module shares: who the champions are, the volunteer behind a user, and
-links to portal pages in messages (built with or without a request)."""
+"""What every safety module shares: who is a champion, the volunteer behind a user and the
+number to call them on."""
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
 from ..auth.models import User
 from ..extensions import db
 from ..notify.texts import mobile_of, shown_mobile
 from ..volunteers.models import Volunteer
-
-
-def _path(endpoint: str, fallback: str, **values: object) -> str:
-    """A path inside the portal, built with or without a request."""
-    try:
-        return current_app.url_map.bind("portal").build(endpoint, values)
-    except BuildError:
-        return fallback
-
-
-def champions() -> list[User]:
-    from ..auth.services import users_with_role
-
-    return users_with_role("champion")
 
 
 def is_champion(user: User | None) -> bool:

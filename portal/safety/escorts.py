@@ -17,15 +17,17 @@ from .. import dates
 from ..accompaniment.models import AccompanimentRequest
 from ..audit import audit, utcnow
 from ..auth.models import User
+from ..auth.services import champions
 from ..clients.models import Client
 from ..errors import InvalidChange, NotFound
 from ..extensions import db
+from ..jobs import portal_path
 from ..meetings.models import Meeting
 from ..notify.services import notify_user
 from ..settings import get_setting
 from ..volunteers.models import Volunteer
 from ..web import external_link
-from ._common import _path, champions, volunteer_of, volunteer_phone
+from ._common import volunteer_of, volunteer_phone
 from .models import CHECK_KINDS, EscortCheck
 from .text_words import help_alert
 from .times import (
@@ -252,7 +254,7 @@ def record_check(request_id: int, actor: User, kind: str, now: datetime | None =
 def _alert_help(request: AccompanimentRequest, volunteer: Volunteer, check: EscortCheck) -> None:
     """Every champion, urgently, in the portal, by email and by text at once, at any hour."""
     phone = f" Their phone: {volunteer.phone}." if volunteer.phone else ""
-    link = _path("safety.today", "/safety/today")
+    link = portal_path("safety.today", "/safety/today")
     meeting = request.meeting
     text = help_alert(
         name=volunteer.preferred_name,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..accompaniment import offers
 from ..jobs import job
 from . import services
 
@@ -30,8 +29,3 @@ def client_reminders(now: datetime) -> int:
 @job("overdue safety check-outs")
 def overdue_checkouts(now: datetime) -> int:
     return services.alert_overdue(now)
-
-
-@job("offers nobody answered in time")
-def expire_offers(now: datetime) -> int:
-    return offers.expire_offers(now)

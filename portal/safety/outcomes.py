@@ -18,9 +18,10 @@ from ..auth.models import User
 from ..clients.models import Client
 from ..errors import InvalidChange, NotFound
 from ..extensions import db
+from ..jobs import portal_path
 from ..notify.services import notify_user
 from ..volunteers.models import Volunteer
-from ._common import _path, is_champion
+from ._common import is_champion
 from .escorts import accepted_escort
 from .models import WANTS_AGAIN, EscortOutcome
 from .times import NotOpen, outcome_action
@@ -134,7 +135,9 @@ def record_outcome(
             f"Outcome for {client.first_name or client.reference}: {OUTCOMES[came].lower()}",
             body=f"{request.meeting.name}, {dates.when(request.starts_at)}. "
             "It is ready to use in session three.",
-            link=_path("accompaniment.show", f"/requests/{request.id}", request_id=request.id),
+            link=portal_path(
+                "accompaniment.show", f"/requests/{request.id}", request_id=request.id
+            ),
             dedupe_key=f"outcome:{request.id}",
         )
     db.session.commit()

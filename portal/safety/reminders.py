@@ -10,13 +10,15 @@ from sqlalchemy import select
 from .. import dates
 from ..accompaniment.models import AccompanimentRequest
 from ..auth.models import User
+from ..auth.services import champions
 from ..clients.models import Client
 from ..extensions import db
+from ..jobs import portal_path
 from ..notify.services import notify_user
 from ..service_hours import from_settings
 from ..volunteers.models import Volunteer
 from ..web import external_link
-from ._common import _path, champions, volunteer_phone
+from ._common import volunteer_phone
 from .models import EscortCheck
 from .text_words import overdue_alert, volunteer_day_before, volunteer_soon
 from .times import OVERDUE_LOOKBACK, day_window, grace
@@ -48,7 +50,9 @@ def send_reminders(now: datetime) -> int:
                 f"Reminder: {request.meeting.name}, meet at {request.meeting_point} {when}",
                 body='On the day, press "I\'ve met them" when you meet, and '
                 '"I\'m safe" when you finish.',
-                link=_path("safety.escort", f"/safety/escorts/{request.id}", request_id=request.id),
+                link=portal_path(
+                    "safety.escort", f"/safety/escorts/{request.id}", request_id=request.id
+                ),
                 dedupe_key=f"reminder:{request.id}",
                 text=volunteer_day_before(
                     meet_at=request.meeting_point_at, point=request.meeting_point
@@ -62,7 +66,9 @@ def send_reminders(now: datetime) -> int:
                 "escort_reminder",
                 f"Reminder: {peer} meets {client.first_name or client.reference} "
                 f"for {request.meeting.name} {when}",
-                link=_path("accompaniment.show", f"/requests/{request.id}", request_id=request.id),
+                link=portal_path(
+                    "accompaniment.show", f"/requests/{request.id}", request_id=request.id
+                ),
                 dedupe_key=f"reminder:{request.id}",
             )
     return sent
@@ -90,7 +96,7 @@ def send_soon_reminders(now: datetime) -> int:
         start, end = day_window(meet_at, SOON_AHEAD, SOON_LAST_CALL, opens, closes)
         if not start <= now < end or volunteer.user is None:
             continue
-        link = _path("safety.escort", f"/safety/escorts/{request.id}", request_id=request.id)
+        link = portal_path("safety.escort", f"/safety/escorts/{request.id}", request_id=request.id)
         sent += notify_user(
             volunteer.user,
             "escort_soon",
@@ -128,7 +134,7 @@ def alert_overdue(now: datetime) -> int:
         return 0
     sent = 0
     people = champions()
-    link = _path("safety.today", "/safety/today")
+    link = portal_path("safety.today", "/safety/today")
     for request, volunteer in rows:
         phone = f" Their phone: {volunteer.phone}." if volunteer.phone else ""
         text = overdue_alert(

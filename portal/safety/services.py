@@ -18,8 +18,9 @@ are imported `as` themselves because views and tests read them as `services.<nam
 from __future__ import annotations
 
 from ..audit import utcnow as utcnow
+from ..auth.services import champions
 from ..meetings.occurrences import LONDON as LONDON
-from ._common import champions, is_champion, volunteer_of
+from ._common import is_champion, volunteer_of
 from .board import (
     BOARD_STATES,
     RECORDABLE,

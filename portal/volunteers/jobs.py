@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from .. import dates
-from ..auth.services import users_with_role
+from ..auth.services import champions
 from ..extensions import db
 from ..jobs import job, portal_path
 from ..meetings.occurrences import LONDON
@@ -41,7 +41,7 @@ def checks_digest(now: datetime) -> int:
         return 0
     sent = 0
     total = sum(count for _, _, count in rows)
-    for champion in users_with_role("champion"):
+    for champion in champions():
         sent += notify_user(
             champion,
             "checks_expiring",

@@ -338,9 +338,9 @@ def test_concurrent_ticks_send_one_overdue_alert_and_one_reminder(app, app_confi
 
 
 def test_the_tick_expires_offers(app):
+    from portal.accompaniment.jobs import expire_offers
     from portal.database import write_transaction
     from portal.jobs import JOBS
-    from portal.safety.jobs import expire_offers
 
     make_user(roles=("champion",))
     client = make_client()
