@@ -16,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from ..audit import utcnow
 from ..dbtypes import UTCDateTime, one_of
@@ -63,17 +63,24 @@ class Notification(db.Model):
     )
 
 
-class EmailPreference(db.Model):
-    """A person's choice to have one non-urgent kind of message by email too, or not."""
-
-    __tablename__ = "email_preferences"
+class _ChoicePerKind:
+    """One person's yes or no for one kind of message on one channel (see `set_choices`)."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(40))
-    by_email: Mapped[bool] = mapped_column(Boolean)
 
-    __table_args__ = (UniqueConstraint("user_id", "kind", name="uq_email_preferences_user_kind"),)
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple:
+        return (UniqueConstraint("user_id", "kind", name=f"uq_{cls.__tablename__}_user_kind"),)
+
+
+class EmailPreference(_ChoicePerKind, db.Model):
+    """A person's choice to have one non-urgent kind of message by email too, or not."""
+
+    __tablename__ = "email_preferences"
+
+    by_email: Mapped[bool] = mapped_column(Boolean)
 
 
 # --- text messages (GOV.UK Notify) -----------------------------------------------------------
@@ -173,17 +180,12 @@ class TextContact(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class TextPreference(db.Model):
+class TextPreference(_ChoicePerKind, db.Model):
     """A person's choice to have one kind of message by text, or not (no row: the default)."""
 
     __tablename__ = "text_preferences"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(40))
     by_text: Mapped[bool] = mapped_column(Boolean)
-
-    __table_args__ = (UniqueConstraint("user_id", "kind", name="uq_text_preferences_user_kind"),)
 
 
 class TextStop(db.Model):
