@@ -147,8 +147,33 @@ def _online_link(name: str) -> str:
     return f"https://meet.example.org/wrenford-{slug}"
 
 
+# What a champion might write about each fellowship, in plain words a client can read (shown
+# on meeting pages, the picker and printed lists). Given only where none is written yet.
+DESCRIPTIONS = {
+    "AA": "A group for people who want to stop drinking. People take turns to talk about their "
+    "own drinking and what helps. You can just listen. It is free and you only give a first name.",
+    "NA": "A group for people who want to stop using drugs, whatever the drug. Members talk about "
+    "what helped them stay clean. You can just listen. It is free.",
+    "CA": "A group for people who want to stop using cocaine, crack or other drugs. Members talk "
+    "about their own experience. You do not have to speak. It is free.",
+    "CMA": "A group for people who want to stop using crystal meth. People share their own story "
+    "in turn. You do not have to speak. It is free.",
+    "SMART": "A meeting led by a trained helper. The group uses practical tools to handle urges "
+    "and plan the week ahead. People say what is working for them. It is free.",
+    "AL-ANON": "A group for family and friends of someone who drinks. People talk about how it "
+    "affects them and what helps. You can just listen.",
+    "FA": "A group for family and friends of someone who uses drugs. Members support each other "
+    "and share what has helped. You can just listen.",
+    "LOCAL": "A group run by people in recovery in this area. Each one is different: ask the "
+    "group, or your keyworker, what a meeting is like. You are welcome to just listen.",
+}
+
+
 def build_demo_meetings() -> None:
     """Create or reset the Wrenford demo meetings (about 25); running twice changes nothing."""
+    for fellowship in db.session.scalars(select(Fellowship)):
+        if fellowship.description is None and fellowship.code in DESCRIPTIONS:
+            fellowship.description = DESCRIPTIONS[fellowship.code]
     fellowships = {f.code: f.id for f in db.session.scalars(select(Fellowship))}
     existing = {
         m.name: m

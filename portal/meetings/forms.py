@@ -175,7 +175,12 @@ class FellowshipForm(Form):
     )
     name = line("Name", 100, "Enter the fellowship's name")
     kind = SelectField("Kind of group", choices=choices(FELLOWSHIP_KINDS))
-    description = box("Description", 500)
+    description = box(
+        "Description",
+        500,
+        description="What a meeting of this fellowship is like, in plain words a client can read."
+        " It is shown on meeting pages, in the session two meeting picker and on printed lists.",
+    )
     version = VersionField()
 
 

@@ -559,3 +559,19 @@ def test_stale_one_button_saves_get_the_changed_page(app, login_as, browser, cli
     assert stale.status_code == 409
     with app.app_context():
         assert db.session.get(Client, made.id).status == "closed"
+
+
+def test_the_meeting_picker_says_what_the_groups_found_are_like(app, login_as, browser, client):
+    with app.app_context():
+        smart = db.session.scalar(select(Fellowship).where(Fellowship.code == "SMART"))
+        smart.description = "A meeting led by a trained helper."
+        db.session.commit()
+    keyworker = login_as("keyworker")
+    made = make_client(keyworker, last_session_kind=1)
+    make_meeting("SMART", name="Tuesday Tools")
+    url = f"/clients/{made.id}/sessions/new/2"
+    found = _html(browser.post(url, {"find": "1", "meeting_q": "tools"}, headers=HX))
+    assert "What these groups are like" in found
+    assert "SMART Recovery.</strong> A meeting led by a trained helper." in found
+    nothing = _html(browser.post(url, {"find": "1", "meeting_q": "zzz"}, headers=HX))
+    assert "What these groups are like" not in nothing

@@ -648,3 +648,42 @@ def test_the_needs_checking_days_follow_the_admins_setting(app, login_as, client
         db.session.commit()
     html = text(client.get("/meetings/needs-checking"))
     assert "Checked Last Month" in html and "in the last 30 days" in html
+
+
+def _describe(app, code: str, words: str) -> None:
+    with app.app_context():
+        db.session.scalar(select(Fellowship).where(Fellowship.code == code)).description = words
+        db.session.commit()
+
+
+def test_a_meeting_page_says_what_its_fellowship_is_like(app, login_as, client):
+    _describe(app, "NA", "People share what helped. <b>You can just listen.</b>")
+    described = make_meeting("NA", name="Thursday Hope")
+    plain = make_meeting("CA", name="Monday Step")
+    login_as("keyworker")
+    html = text(client.get(f"/meetings/{described.id}"))
+    assert "People share what helped. &lt;b&gt;You can just listen.&lt;/b&gt;" in html
+    assert "About Narcotics Anonymous" in html
+    assert "About Cocaine Anonymous" not in text(client.get(f"/meetings/{plain.id}"))
+
+
+def test_the_printed_sheet_describes_each_fellowship_on_it_once(app, login_as, client):
+    _describe(app, "AA", "A group for people who want to stop drinking.")
+    _describe(app, "SMART", "A meeting led by a trained helper.")
+    for name in ("Tuesday One", "Tuesday Two"):
+        make_meeting("AA", name=name)
+    make_meeting("SMART", name="Friday Tools", weekday=5)
+    login_as("keyworker")
+    tuesday = text(client.get("/meetings/print?day=2"))
+    assert "What the groups are like" in tuesday
+    assert tuesday.count("A group for people who want to stop drinking.") == 1
+    assert "A meeting led by a trained helper." not in tuesday  # not on this list
+    everything = text(client.get("/meetings/print"))
+    assert "A meeting led by a trained helper." in everything
+
+
+def test_the_printed_sheet_has_no_descriptions_heading_when_none_is_written(login_as, client):
+    make_meeting("CA", name="Monday Step", weekday=0)
+    login_as("keyworker")
+    html = text(client.get("/meetings/print"))
+    assert "Monday Step" in html and "What the groups are like" not in html
