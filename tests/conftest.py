@@ -23,6 +23,15 @@ from .databases import PostgresTemplate, SQLiteTemplate, postgres_url
 from .factories import PASSWORD, make_user
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+TOKEN_META = re.compile(r'<meta name="csrf-token" content="[^"]*">')
+TOKEN_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*>')
+
+
+def without_form_tokens(html: str) -> str:
+    """The page with every CSRF token taken out (the meta tag and any form's input, whatever
+    the order of its attributes). A token carries the second it was made in, so two pages
+    asked for a second apart differ there and nowhere else: compare pages through this."""
+    return TOKEN_META.sub("", TOKEN_INPUT.sub("", html))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,6 +29,7 @@ from portal.notify.services import deliver_due
 from portal.refusals import ALERT_KIND
 from portal.settings import SettingRow
 
+from ..conftest import without_form_tokens
 from ..factories import (
     make_client,
     make_escort,
@@ -43,7 +43,6 @@ from ..factories import (
 
 ATTACKER = "203.0.113.77"
 HX = {"HX-Request": "true"}
-TOKEN_META = re.compile(r'<meta name="csrf-token" content="[^"]*">')
 
 
 def _html(response) -> str:
@@ -454,10 +453,7 @@ def test_views_recorded_before_events_had_a_kind_still_count_as_views(app, login
 NEUTRAL = "This case reference cannot be used. Check it, or ask your admin"
 
 
-def _without_token(html: str) -> str:
-    # every CSRF token, whatever the order of its input's attributes: a token carries the second
-    # it was made in, so two pages a second apart differ there and nowhere else
-    return TOKEN_META.sub("", re.sub(r'<input[^>]*name="csrf_token"[^>]*>', "", html))
+_without_token = without_form_tokens
 
 
 def test_a_keyworker_testing_case_references_learns_nothing_about_other_caseloads(
