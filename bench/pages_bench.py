@@ -48,7 +48,7 @@ PASSWORDS = {
 @dataclass(frozen=True)
 class Page:
     name: str
-    role: str
+    role: str | None  # None: a visitor, not signed in (the public pages)
     path: str  # may hold {request_id} or {client_id}
 
 
@@ -65,7 +65,15 @@ PAGES = (
     # cache hits; these time the work itself, as after a change or once the lifetime ends.
     Page("proposal, worked out afresh", "champion", "/requests/proposals?refresh=1"),
     Page("reports, worked out afresh", "champion", "/reports/?refresh=1"),
+    # The public pages (issue 18): a visitor with no account. The finder searches like the
+    # keyworker's meeting search; the feed is kept for a minute (the figure is of that copy).
+    Page("public finder", None, "/find?day=2"),
+    Page("public meeting page", None, "/find/{meeting_id}"),
+    Page("public feed (kept)", None, "/meetings.json"),
 )
+# The public pages' limit per address would refuse a benchmark (every request comes from one
+# address); both benches lift it, and say so.
+BENCH_PUBLIC_LIMIT = "1000000 per minute"
 
 
 def make_app(url: str, folder: Path):
@@ -78,6 +86,7 @@ def make_app(url: str, folder: Path):
             "SECRET_KEY": "bench",
             "SERVER_NAME": "portal.test",
             "MAIL_SEND_INLINE": False,
+            "PUBLIC_RATE_LIMIT": BENCH_PUBLIC_LIMIT,
         }
     )
 
@@ -167,11 +176,19 @@ def page_ids(app) -> dict[str, int]:
             ),
             {"email": PASSWORDS["keyworker"][0]},
         ).scalar()
+        meeting_id = db.session.execute(
+            text("SELECT id FROM meetings WHERE active ORDER BY id LIMIT 1")
+        ).scalar()
         counts = {
             table: db.session.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
             for table in ("meetings", "volunteers", "clients", "accompaniment_requests", "offers")
         }
-    return {"request_id": request_id, "client_id": client_id, "counts": counts}
+    return {
+        "request_id": request_id,
+        "client_id": client_id,
+        "meeting_id": meeting_id,
+        "counts": counts,
+    }
 
 
 class Timer:
@@ -206,8 +223,9 @@ class Timer:
         return chunks
 
 
-def sign_in(client, role: str) -> None:
-    sign_in_test_client(client, *PASSWORDS[role])
+def sign_in(client, role: str | None) -> None:
+    if role is not None:  # a visitor stays signed out
+        sign_in_test_client(client, *PASSWORDS[role])
 
 
 def bench_scale(label: str, db_path: Path, folder: Path, runs: int) -> list[dict]:

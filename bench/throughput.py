@@ -46,7 +46,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from pages_bench import PAGES, PASSWORDS, copy_db, enrol_bench_staff  # noqa: E402
+from pages_bench import (  # noqa: E402
+    BENCH_PUBLIC_LIMIT,
+    PAGES,
+    PASSWORDS,
+    copy_db,
+    enrol_bench_staff,
+)
 
 from bench.second_step import answer_code_step, signed_in_at  # noqa: E402
 
@@ -223,11 +229,13 @@ def main() -> None:
             "DATABASE_URL": f"sqlite:///{db_path}",
             "SECRET_KEY": "throughput-bench",
             "PORTAL_ENV": "development",
+            "PUBLIC_RATE_LIMIT": BENCH_PUBLIC_LIMIT,  # one address sends every request
         }
         portal, base = start("wsgi:app", ROOT, config, portal_env)
         floor, floor_base = start("floor_app:app", ROOT / "bench", config, {})
         try:
-            cookies = {role: sign_in(base, role) for role in {p.role for p in PAGES}}
+            cookies = {role: sign_in(base, role) for role in {p.role for p in PAGES} if role}
+            cookies[None] = None  # the public pages: a visitor without a session
             pages = [p for p in PAGES if not args.only or p.name.split()[0] in args.only]
             for page in pages:
                 url = base + page.path.format(**ids)

@@ -33,6 +33,8 @@ ENV_SETTINGS = {
     "NOTIFY_SMS_TEMPLATE_ID": "NOTIFY_SMS_TEMPLATE_ID",
     "NOTIFY_SMS_SENDER_ID": "NOTIFY_SMS_SENDER_ID",
     "NOTIFY_CALLBACK_TOKEN": "NOTIFY_CALLBACK_TOKEN",
+    "RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    "PUBLIC_RATE_LIMIT": "PUBLIC_RATE_LIMIT",
 }
 BOOLEAN_SETTINGS = {"MAIL_SEND_INLINE", "MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 INTEGER_SETTINGS = {"MAIL_PORT", "MAIL_CLAIM_SECONDS", "PROXY_HOPS"}
@@ -102,6 +104,15 @@ class Defaults:
     VOLUNTEER_MIN_RECOVERY_MONTHS = 12  # time in recovery before a volunteer may escort
     REPORT_CACHE_SECONDS = 300  # how long a worked-out report is kept (0: work it out every time)
     PROPOSAL_CACHE_SECONDS = 120  # how long a batch proposal is kept unless its data changes
+    # The public pages (/find, /meetings.json): requests one address may make, and how long
+    # other sites and the Meeting Guide app may keep the feed before asking again (its ETag
+    # then answers "not changed" cheaply). The counts live in each process's memory unless
+    # RATELIMIT_STORAGE_URI names a store every app machine shares (memcached://, redis://).
+    PUBLIC_RATE_LIMIT = "120 per minute"
+    PUBLIC_FEED_MAX_AGE = 300
+    PUBLIC_FEED_CACHE_SECONDS = 60  # this machine keeps the worked-out feed this long
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
 
 
 def _coerce(name: str, value: str) -> object:

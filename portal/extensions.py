@@ -1,5 +1,7 @@
 """Extensions created here and attached to the app in the factory."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = Htmx()
+# Public pages' limit per address (config PUBLIC_RATE_LIMIT; RATELIMIT_STORAGE_URI says where
+# the counts live: each process's memory by default, a shared store for several machines).
+limiter = Limiter(get_remote_address)

@@ -41,6 +41,10 @@ MESSAGES = {
     ),
     410: ("This link has expired", "Ask for a new one."),
     413: ("That file is too large", "Choose a smaller file and try again."),
+    429: (
+        "Too many requests",
+        "You asked for a lot of pages in a short time. Wait a minute, then try again.",
+    ),
     500: (
         "Sorry, there is a problem with the service",
         "Try again later. Nothing you entered has been lost from before this step.",
@@ -66,7 +70,11 @@ def init_pages(app: Flask) -> None:
 
     @app.context_processor
     def navigation() -> dict:
-        return {"nav_items": _nav_items(), "unread_messages": _unread_messages}
+        return {
+            "nav_items": _nav_items(),
+            "unread_messages": _unread_messages,
+            "public_page": False,
+        }
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):

@@ -6,13 +6,14 @@ a real place or group. Running it again resets the same meetings to the same sta
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..audit import audit, utcnow
+from ..dates import london_today
 from ..extensions import db
-from .models import Fellowship, Meeting
+from .models import Fellowship, KeyworkerVisit, Meeting
 
 ST_MARKS = (
     "St Mark's Church Hall",
@@ -209,6 +210,7 @@ def build_demo_meetings() -> None:
     _closed_meeting(existing.get(CLOSED_FOR_NOW), fellowships["AA"], now)
     db.session.flush()
     audit("demo_meetings_reset", detail={"meetings": len(MEETINGS) + 1})
+    _demo_visits(now)
 
 
 def _names() -> list[str]:
@@ -253,3 +255,58 @@ def _closed_meeting(meeting: Meeting | None, fellowship_id: int, now) -> None:
     meeting.last_verified_at = now - timedelta(days=20)
     meeting.active = False
     meeting.removed_from_source = False
+
+
+# The demo keyworker's own visits: two in the last year and one older (days ago, their note).
+DEMO_VISITS = (
+    (
+        "Wrenford Tuesday Night Group",
+        24,
+        "Welcoming, about 15 people. Tea before it starts. Step-free by the green side door.",
+    ),
+    (
+        "SMART Recovery at the Hub",
+        61,
+        "About 8 people round a table with a trained facilitator. Nobody had to speak. "
+        "Lift to the first floor.",
+    ),
+    (
+        "Hope on Hollins",
+        410,
+        "Relaxed, about 10 people. The hut is cold in winter. Two steps at the door.",
+    ),
+)
+
+
+def _demo_visits(now: datetime) -> None:
+    """The demo keyworker's visits to three meetings, dated from today: made afresh each run."""
+    from ..demo import demo_user  # the demo package runs this builder: import it late
+
+    keyworker = demo_user("keyworker")
+    if keyworker is None:
+        return
+    meetings = {
+        m.name: m.id
+        for m in db.session.scalars(
+            select(Meeting).where(
+                Meeting.source.is_(None), Meeting.name.in_([row[0] for row in DEMO_VISITS])
+            )
+        )
+    }
+    db.session.execute(
+        delete(KeyworkerVisit).where(
+            KeyworkerVisit.visitor_id == keyworker.id,
+            KeyworkerVisit.meeting_id.in_(meetings.values()),
+        )
+    )
+    today = london_today(now)
+    for name, days_ago, note in DEMO_VISITS:
+        db.session.add(
+            KeyworkerVisit(
+                meeting_id=meetings[name],
+                visitor_id=keyworker.id,
+                visited_on=today - timedelta(days=days_ago),
+                note=note,
+            )
+        )
+    db.session.flush()

@@ -170,6 +170,20 @@ def nearest_first(lat: float, lon: float) -> tuple:
     return (Meeting.latitude.is_(None), dlat * dlat + dlon * dlon * squeeze)
 
 
+def near_place(filters: MeetingFilters) -> dict[str, Any]:
+    """Where a search sorts from (`place`), or why it cannot: an unknown postcode
+    (`near_error`, shown by the field) or no directory loaded (`distances_unknown`)."""
+    from ..geography.places import find_place
+
+    if not filters.near:
+        return {"place": None, "near_error": None, "distances_unknown": False}
+    try:
+        place = find_place(filters.near, field="near")
+    except InvalidChange as error:
+        return {"place": None, "near_error": error.message, "distances_unknown": False}
+    return {"place": place, "near_error": None, "distances_unknown": place is None}
+
+
 def meeting_distances(meetings: list[Meeting], place: Any) -> dict[int, float]:
     """Km from the place to each meeting that has a point (great-circle)."""
     from ..geography.places import distances_km

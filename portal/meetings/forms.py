@@ -11,10 +11,11 @@ from wtforms import (
 from wtforms.validators import ValidationError
 from wtforms.widgets import TimeInput
 
-from ..forms import CheckboxGroup, Form, VersionField, box, choices, line
+from ..forms import CheckboxGroup, Form, VersionField, box, choices, date_box, line
 from . import meeting_types
 from .feed import Skip, parse_time
 from .models import ATTENDANCE, FELLOWSHIP_KINDS, WEEKDAYS
+from .visits import today
 
 DAY_CHOICES = {str(day): WEEKDAYS[day] for day in (1, 2, 3, 4, 5, 6, 0)}
 ACCESS_CODES = {**meeting_types.ACCESS, "TC": meeting_types.STATUS["TC"]}
@@ -212,3 +213,28 @@ class ImportForm(Form):
         validate_choice=True,
         description="Meetings in the feed belong to this fellowship.",
     )
+
+
+class VisitForm(Form):
+    """A keyworker's own visit to an open meeting (portal/meetings/visits.py keeps the rules)."""
+
+    visited_on = date_box(
+        "Date you went",
+        "Enter the date you went, like 2026-12-03",
+        "Enter the date you went",
+    )
+    note = box(
+        "Note for colleagues (optional)",
+        500,
+        description="What it was like, to help you describe it to clients. For example: "
+        "welcoming, about 15 people, step-free. Do not name anyone who was there.",
+    )
+
+    @classmethod
+    def for_today(cls) -> VisitForm:
+        """The form as sent; when first drawn, dated today (UK)."""
+        return cls.drawn({"visited_on": today()})
+
+    def answers(self) -> dict[str, Any]:
+        """The answers as record_visit takes them."""
+        return self.data_for("visited_on", "note")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import quote, urlencode
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Computed,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -322,3 +323,30 @@ class MeetingFeedJob(db.Model):
     @property
     def finished(self) -> bool:
         return self.state in ("done", "failed")
+
+
+class KeyworkerVisit(db.Model):
+    """A member of staff went to an open meeting themselves, so they can tell clients what it is
+    like (FAMA expects keyworkers to know the local groups first-hand)."""
+
+    __tablename__ = "keyworker_visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    # Not `user_id`: the visit is the member of staff's work, not their own personal record.
+    visitor_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    visited_on: Mapped[date] = mapped_column(Date)  # the UK date they went
+    note: Mapped[str | None] = mapped_column(String(500))  # for colleagues: what it was like
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    meeting: Mapped[Meeting] = relationship(lazy="raise")
+
+    __table_args__ = (
+        # The meeting page reads a meeting's latest visits (and the year's count) from this.
+        Index("ix_keyworker_visits_meeting_visited", "meeting_id", "visited_on"),
+        # One visit per person, meeting and day (a second click records nothing twice); it also
+        # serves "My visits", newest first.
+        UniqueConstraint(
+            "visitor_id", "visited_on", "meeting_id", name="uq_keyworker_visits_visitor_day"
+        ),
+    )

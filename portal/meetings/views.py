@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,24 +58,11 @@ def _search_context(filters: services.MeetingFilters) -> dict:
     }
 
 
-def _near(filters: services.MeetingFilters) -> dict[str, Any]:
-    """Where to sort from: the place, or why not (an unknown postcode, no directory)."""
-    from ..geography.places import find_place
-
-    if not filters.near:
-        return {"place": None, "near_error": None, "distances_unknown": False}
-    try:
-        place = find_place(filters.near, field="near")
-    except InvalidChange as error:
-        return {"place": None, "near_error": error.message, "distances_unknown": False}
-    return {"place": place, "near_error": None, "distances_unknown": place is None}
-
-
 @bp.route("/meetings")
 @signed_in
 def search():
     filters = _filters()
-    near = _near(filters)
+    near = services.near_place(filters)
     page = services.search_page(filters, place=near["place"])
     # Page links carry every filter, repeated ones (several features) included.
     page.url_for_page = lambda number: url_for("meetings.search", page=number, **filters.as_args())
@@ -101,7 +87,7 @@ def _wants_results_only() -> bool:
 @signed_in
 def search_csv():
     filters = _filters()
-    statement = services.search_meetings(filters, _near(filters)["place"])
+    statement = services.search_meetings(filters, services.near_place(filters)["place"])
     stamp = utcnow().strftime("%Y-%m-%d")
     return Response(
         stream_with_context(services.csv_lines(statement)),
@@ -114,7 +100,7 @@ def search_csv():
 @signed_in
 def print_sheet():
     filters = _filters()
-    near = _near(filters)
+    near = services.near_place(filters)
     meetings, total = services.search_limit(filters, PRINT_LIMIT, place=near["place"])
     distances = services.meeting_distances(meetings, near["place"]) if near["place"] else {}
     today = utcnow().astimezone(LONDON)
@@ -127,13 +113,6 @@ def print_sheet():
         distances=distances,
         **near,
     )
-
-
-@bp.route("/meetings.json")
-@signed_in
-def feed():
-    body = json.dumps(services.feed_records(), ensure_ascii=False, indent=1)
-    return Response(body, mimetype="application/json")
 
 
 @bp.route("/meetings/<int:meeting_id>")

@@ -501,9 +501,10 @@ def test_the_default_import_limit_is_ten_megabytes(app):
 # --- exports and the printed sheet ---------------------------------------------------------
 
 
-def test_the_json_feed_is_for_signed_in_people(login_as, client):
+def test_the_json_feed_reads_the_same_signed_in_or_not(login_as, client):
+    # The feed is public (tests/meetings/test_public.py); signed in, nothing more is shown.
     make_meeting(name="Tuesday Night Group")
-    assert client.get("/meetings.json").status_code == 302
+    assert client.get("/meetings.json").status_code == 200
     login_as("volunteer")
     response = client.get("/meetings.json")
     assert response.mimetype == "application/json"
@@ -617,7 +618,10 @@ def test_keyworkers_and_volunteers_cannot_post_changes(app, login_as, browser, p
     assert changed.last_verified_at is None and changed.active
 
 
-@pytest.mark.parametrize("path", EVERYONE_PAGES + CHAMPION_PAGES)
+# The Meeting Guide feed is public (tests/meetings/test_public.py); every other page is not.
+@pytest.mark.parametrize(
+    "path", [path for path in EVERYONE_PAGES + CHAMPION_PAGES if path != "/meetings.json"]
+)
 def test_signed_out_visitors_are_sent_to_sign_in(client, path):
     meeting = make_meeting()
     response = client.get(path.format(id=meeting.id))
