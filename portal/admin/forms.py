@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from ..audit import KINDS as AUDIT_KINDS
 from ..auth.models import ROLES
+from ..auth.teams import TEAM_LENGTH
 from ..forms import (
     CheckboxGroup,
     Form,
@@ -46,6 +47,17 @@ class RolesForm(Form):
     roles = role_field("Roles")
     version = VersionField(required=True)
     submit = SubmitField("Save roles")
+
+
+class TeamForm(Form):
+    team = line(
+        "Team",
+        TEAM_LENGTH,
+        too_long=f"Enter a team name of {TEAM_LENGTH} characters or fewer",
+        description="The keyworker's team, for reports, for example North locality",
+    )
+    version = VersionField(required=True)
+    submit = SubmitField("Save team")
 
 
 class VersionedActionForm(Form):

@@ -2,7 +2,7 @@ from collections.abc import Callable
 
 from flask import flash, request, url_for
 
-from ..auth import second_factor
+from ..auth import second_factor, teams
 from ..auth import services as accounts
 from ..auth.models import ACCOUNT_STATES, ROLES, User
 from ..errors import Conflict, InvalidChange
@@ -10,7 +10,14 @@ from ..form_flow import submit
 from ..settings import SETTINGS, save_settings
 from ..web import me, paginate, query_text, redirect_303, render, role_required, show_error
 from . import bp
-from .forms import InviteForm, RolesForm, VersionedActionForm, setting_values, settings_form
+from .forms import (
+    InviteForm,
+    RolesForm,
+    TeamForm,
+    VersionedActionForm,
+    setting_values,
+    settings_form,
+)
 
 
 @bp.route("/")
@@ -52,14 +59,20 @@ def invite():
     return invited or render("admin/invite.html", form=form)
 
 
-def _account_page(user, roles_form=None, status=200, message=None):
+def _account_page(user, roles_form=None, status=200, message=None, team_form=None):
+    # formdata=None: a form the admin did not send shows what is on record, not the other's post
     roles_form = roles_form or RolesForm(
-        data={"roles": sorted(user.roles), "version": user.version}
+        formdata=None, data={"roles": sorted(user.roles), "version": user.version}
+    )
+    team_form = team_form or TeamForm(
+        formdata=None, data={"team": user.team, "version": user.version}
     )
     return render(
         "admin/account.html",
         user=user,
         roles_form=roles_form,
+        team_form=team_form,
+        team_names=teams.team_names(),
         action_form=VersionedActionForm(data={"version": user.version}),
         conflict=message,
     ), status
@@ -87,6 +100,24 @@ def change_roles(user_id: int):
         return _account_page(user, status=409, message=error.message)
     flash("Roles saved.", "success")
     return redirect_303(url_for("admin.account", user_id=user.id))
+
+
+@bp.route("/accounts/<int:user_id>/team", methods=["POST"])
+@role_required("admin")
+def change_team(user_id: int):
+    user = accounts.get_user(user_id)
+    form = TeamForm()
+    to = url_for("admin.account", user_id=user.id)
+    try:
+        done = submit(
+            form,
+            lambda: teams.set_team(user, form.team.data, me(), form.version.data),
+            "Team saved.",
+            to,
+        )
+    except Conflict as error:  # the account page again, with its latest team and a banner
+        return _account_page(user, status=409, message=error.message)
+    return done or _account_page(user, team_form=form)
 
 
 def _confirmed_action(

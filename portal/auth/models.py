@@ -54,6 +54,8 @@ class User(UserMixin, db.Model):
     second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The last 30-second step a code was accepted for: a code is good once, never replayed.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    # A keyworker's team, a free-text name for reports by team (None: no team).
+    team: Mapped[str | None] = mapped_column(String(100))
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

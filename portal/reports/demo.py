@@ -33,6 +33,10 @@ from ..volunteers.models import Volunteer
 
 PREFIX = "DEMO-R"
 HISTORY_KEYWORKER = "history-keyworker@demo.example.org"
+# Every fourth client of the history is this keyworker's, who is in no team, so the reports by
+# team show all three kinds of row.
+OTHER_HISTORY_KEYWORKER = "history-keyworker-2@demo.example.org"
+TEAMS = {"keyworker": "North locality", HISTORY_KEYWORKER: "South locality"}
 CLIENTS_PER_WEEK = 5
 WEEKS = 12
 NAMES = (
@@ -127,23 +131,37 @@ def _clear() -> set[int]:
     return booked
 
 
-def _history_keyworker() -> User:
+def _history_keyworker(
+    email: str = HISTORY_KEYWORKER, name: str = "Robin (keyworker, past caseload)"
+) -> User:
     """A keyworker who cannot sign in, holding the history (the demo caseload stays short)."""
     from ..auth.models import UserRole
 
-    user = db.session.scalar(select(User).where(User.email == HISTORY_KEYWORKER))
+    user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(email=HISTORY_KEYWORKER, name="Robin (keyworker, past caseload)")
+        user = User(email=email, name=name)
         user.role_rows = [UserRole(role="keyworker")]
         db.session.add(user)
         db.session.flush()
     return user
 
 
+def _give_teams() -> None:
+    """The demo keyworker and the history's keyworkers in their teams (or none), every run."""
+    from ..demo import demo_user
+
+    kim = demo_user("keyworker")
+    if kim is not None:
+        kim.team = TEAMS["keyworker"]
+    _history_keyworker().team = TEAMS[HISTORY_KEYWORKER]
+    _history_keyworker(OTHER_HISTORY_KEYWORKER, "Jo (keyworker, past caseload)").team = None
+
+
 def build_demo_reports(now: datetime | None = None) -> None:
     """Create (or move forward) the reports' demo history; idempotent within a week."""
     now = now or datetime.now(UTC)
     today = now.astimezone(LONDON).date()
+    _give_teams()
     meetings = _meetings()
     if not meetings or _is_current(today):
         return
@@ -151,21 +169,22 @@ def build_demo_reports(now: datetime | None = None) -> None:
     with db.session.begin_nested():
         released = _clear()
     diary = _Diary()
-    _build(now, today, keyworker, meetings, diary)
+    other = _history_keyworker(OTHER_HISTORY_KEYWORKER)
+    _build(now, today, (keyworker, other), meetings, diary)
     db.session.flush()
     recount_weeks(released | diary.touched)
 
 
-def _build(now, today, keyworker, meetings, diary) -> None:  # noqa: C901
+def _build(now, today, keyworkers, meetings, diary) -> None:  # noqa: C901
     rng = random.Random(8)
     has_volunteer = "volunteer_id" in AccompanimentRequest.__table__.c
     monday = today - timedelta(days=today.weekday())
     first_week = monday - timedelta(weeks=WEEKS - 1)
-    by = keyworker.id
     number = 0
     for week in range(WEEKS):
         for _ in range(CLIENTS_PER_WEEK):
             number += 1
+            by = keyworkers[1 if number % 4 == 0 else 0].id
             s1_day = first_week + timedelta(weeks=week, days=rng.randrange(5))
             if s1_day > today:
                 s1_day = today

@@ -1,10 +1,14 @@
-"""The FAMA journey: how far clients come, and going to the committed meeting with a peer."""
+"""The FAMA journey: how far clients come, going to the committed meeting with a peer, and the
+same stages by keyworker and by team."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
 from ..accompaniment.models import RequestEvent
+from ..auth.models import User
 from ..clients.models import Client
 from ..extensions import db
 from .ranges import DateRange
@@ -170,3 +174,105 @@ def fama_funnel(r: DateRange) -> Table:
             "before it."
         ),
     )
+
+
+# FAMA by keyworker and by team ---------------------------------------------------------------
+
+NO_TEAM = "No team"
+STAGE_COLUMNS: list[Column] = [
+    Column("started", "Started FAMA (session 1)"),
+    Column("session_2", "Had session 2"),
+    Column("committed", "Made a commitment"),
+    Column("session_3", "Had session 3"),
+    Column("went", "Went to a meeting"),
+    Column("went_share", "Went, of those who had session 3", "percent", ("went", "session_3")),
+]
+STAGES = ("started", "session_2", "committed", "session_3", "went")
+
+
+def _client_stages(r: DateRange, group: Any) -> Any:
+    """One row per (group, client): which stages the client reached in sessions held in the
+    period by keyworkers of that group. A client seen twice in a group counts once for it."""
+    reached = {
+        "started": FS.kind == 1,
+        "session_2": FS.kind == 2,
+        "committed": FS.commitment_meeting_id.is_not(None),
+        "session_3": FS.kind == 3,
+        "went": and_(FS.kind == 3, FS.attended.is_(True)),
+    }
+    return (
+        select(
+            group.label("grp"),
+            *(func.max(case((when, 1), else_=0)).label(key) for key, when in reached.items()),
+        )
+        .join(User, User.id == FS.recorded_by_id)
+        .where(FS.held_on.between(r.start, r.end))
+        .group_by(group, FS.client_id)
+        .subquery("client_stages")
+    )
+
+
+def _stage_sums(per_client: Any) -> list[Any]:
+    return [func.coalesce(func.sum(per_client.c[key]), 0).label(key) for key in STAGES]
+
+
+def _with_share(row: dict[str, Any]) -> dict[str, Any]:
+    for key in STAGES:
+        row[key] = int(row[key])
+    row["went_share"] = percent(row["went"], row["session_3"])
+    return row
+
+
+_STAGE_NOTE = (
+    "Counted from the FAMA sessions held in this period: a client counts once for each stage "
+    "they reached in those sessions. Went, of those who had session 3: the share whose session "
+    "3 recorded that they went to a meeting."
+)
+
+
+def fama_by_keyworker(r: DateRange) -> Table:
+    """One row per keyworker who held a FAMA session in the period, in one grouped query."""
+    per_client = _client_stages(r, User.id)
+    rows = db.session.execute(
+        select(User.name, User.team, *_stage_sums(per_client))
+        .join(User, User.id == per_client.c.grp)
+        .group_by(User.id, User.name, User.team)
+    ).mappings()
+    table_rows = [_with_share(dict(row)) for row in rows]
+    table_rows.sort(key=lambda row: (*_team_order(row["team"]), row["name"].casefold()))
+    for row in table_rows:
+        row["team"] = row["team"] or NO_TEAM
+    return Table(
+        "fama-by-keyworker",
+        "FAMA by keyworker",
+        [Column("name", "Keyworker", "label"), Column("team", "Team", "label"), *STAGE_COLUMNS],
+        table_rows,
+        note=_STAGE_NOTE + " A client seen by two keyworkers counts for each of them.",
+    )
+
+
+def fama_by_team(r: DateRange) -> Table:
+    """The same figures for each keyworkers' team (and those in none), in one grouped query."""
+    per_client = _client_stages(r, User.team)
+    rows = db.session.execute(
+        select(per_client.c.grp.label("team"), *_stage_sums(per_client)).group_by(per_client.c.grp)
+    ).mappings()
+    table_rows = sorted(
+        (_with_share(dict(row)) for row in rows), key=lambda row: _team_order(row["team"])
+    )
+    for row in table_rows:
+        row["team"] = row["team"] or NO_TEAM
+    return Table(
+        "fama-by-team",
+        "FAMA by team",
+        [Column("team", "Team", "label"), *STAGE_COLUMNS],
+        table_rows,
+        note=_STAGE_NOTE
+        + " A session counts for the team its keyworker is in today, so moving a keyworker "
+        "moves their sessions too. A client seen by keyworkers of two teams counts for each.",
+    )
+
+
+def _team_order(team: str | None) -> tuple[bool, str]:
+    """Teams by name, keyworkers in no team last."""
+    return team is None, (team or "").casefold()

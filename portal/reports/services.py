@@ -27,10 +27,17 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..accompaniment.models import RequestEvent
+from ..auth.models import User
 from ..clients.models import Client
 from ..extensions import db
 from .activity import ESCORTED, LOAD_BANDS, volunteer_activity
-from .fama import FUNNEL_STAGES, attendance_by_accompaniment, fama_funnel
+from .fama import (
+    FUNNEL_STAGES,
+    attendance_by_accompaniment,
+    fama_by_keyworker,
+    fama_by_team,
+    fama_funnel,
+)
 from .outcomes import OUTCOMES, by_area, by_fellowship, weekly_requests
 from .ranges import (
     DEFAULT_WEEKS,
@@ -62,6 +69,8 @@ __all__ = [
     "by_fellowship",
     "cached_report",
     "default_range",
+    "fama_by_keyworker",
+    "fama_by_team",
     "fama_funnel",
     "report_fingerprint",
     "report_table",
@@ -86,6 +95,8 @@ def build_report(r: DateRange) -> Report:
         matching,
         attendance_by_accompaniment(r),
         fama_funnel(r),
+        fama_by_team(r),
+        fama_by_keyworker(r),
         months,
         spread,
         by_fellowship(r),
@@ -102,15 +113,20 @@ def report_fingerprint() -> tuple[Any, ...]:
 
     Every change of a request's state writes a `request_events` row (outcomes are recorded with
     the move to completed), and new requests, FAMA sessions and clients get new ids: the largest
-    ids, read from the primary keys (counting the tables cost 40 ms at large scale). Changes these
-    miss (a meeting's area, a client's FAMA outcome, a volunteer approved, rows removed by
-    retention) show once the cache's lifetime ends, or at once with "Work the figures out again".
+    ids, read from the primary keys (counting the tables cost 40 ms at large scale). The FAMA
+    tables by keyworker and team also read accounts (a name, a team): every change an admin makes
+    to an account moves its version on from 1, so the number of such changes (the versions' sum
+    less one a row, over a few thousand small rows) moves with a keyworker's team, while a new
+    account (version 1) leaves it, and the figures everyone shares, alone. Changes these miss (a
+    meeting's area, a client's FAMA outcome, a volunteer approved, rows removed by retention)
+    show once the cache's lifetime ends, or at once with "Work the figures out again".
     """
     parts = [
         select(func.max(RequestEvent.id)).scalar_subquery(),
         select(func.max(AR.id)).scalar_subquery(),
         select(func.max(FS.id)).scalar_subquery(),
         select(func.max(Client.id)).scalar_subquery(),
+        select(func.sum(User.version - 1)).scalar_subquery(),
     ]
     return tuple(db.session.execute(select(*parts)).one())
 
@@ -126,9 +142,11 @@ def cached_report(r: DateRange, refresh: bool = False) -> CachedReport:
     """The report for the period, worked out at most once per lifetime while nothing changes.
 
     The key is everything that changes the answer: the period and the data fingerprint. Every
-    viewer allowed to open the reports (champions and admins) sees the same figures, and they are
-    counts, never names, so the cache is shared between them. The CSV downloads read the same
-    entry, so they carry the page's numbers (suppressed as they are written).
+    viewer allowed to open the reports (champions and admins) sees the same figures: counts, and
+    the names of keyworkers (staff, never clients), which every one of them may see. So the cache
+    is shared between them; a role that may not see those names must never read this entry. The
+    CSV downloads read the same entry, so they carry the page's numbers (suppressed as they are
+    written).
     """
     from ..cache import app_cache, cache_seconds
 
@@ -152,6 +170,8 @@ def build_report_table(key: str, r: DateRange) -> Table | None:
         "matching": lambda: weekly_requests(r)[1],
         "attendance": lambda: attendance_by_accompaniment(r),
         "fama-funnel": lambda: fama_funnel(r),
+        "fama-by-team": lambda: fama_by_team(r),
+        "fama-by-keyworker": lambda: fama_by_keyworker(r),
         "volunteer-activity": lambda: volunteer_activity(r)[0],
         "load-spread": lambda: volunteer_activity(r)[1],
         "by-fellowship": lambda: by_fellowship(r),
