@@ -23,6 +23,7 @@ TOKEN_PATHS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"(?<=/password/reset/){_SEGMENT}"),  # auth.reset_password
     re.compile(rf"(?<=/invitation/){_SEGMENT}"),  # auth.accept_invitation
     re.compile(rf"(?<=/calendar/){_SEGMENT}(?=\.ics)"),  # volunteers.calendar_feed
+    re.compile(rf"(?<=/volunteer-with-us/confirm/){_SEGMENT}"),  # volunteers.apply_confirm
 )
 HIDDEN = "[token]"
 

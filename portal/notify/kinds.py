@@ -120,6 +120,11 @@ KINDS: dict[str, Kind] = {
         "Security: an account needs checking",
         at_any_hour=True,
     ),
+    # To the champions when someone confirms an application from the public "Volunteer with
+    # us" form (portal/volunteers/applications.py).
+    "volunteer_applied": Kind(
+        "New applications to volunteer", False, "Someone has applied to volunteer"
+    ),
 }
 
 

@@ -35,11 +35,13 @@ from ..forms import (
     TimeBox,
     VersionField,
     WholeNumberField,
+    box,
     choices,
     date_box,
     email_field,
     line,
 )
+from .applications import Answers
 from .models import (
     ACCOMPANY_RULES,
     DBS_LEVELS,
@@ -493,3 +495,91 @@ class AwayForm(Form):
     def validate_last_day(self, field: DateField) -> None:
         if field.data and self.first_day.data and field.data < self.first_day.data:
             raise ValidationError("The last day must be on or after the first day")
+
+
+# --- the public "Volunteer with us" form and the champion's decline (applications.py) ---------
+
+
+class HoneypotField(StringField):
+    """A field people neither see nor reach with the keyboard: only a program fills it in. Its
+    data says whether it was filled; what was typed is never kept, checked or shown again."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = bool(valuelist and valuelist[0])
+
+    def _value(self) -> str:
+        return ""
+
+
+class ApplyForm(Form):
+    """The least an applicant tells us: nothing else (no address, no date of birth, no health
+    details beyond whether they are in recovery)."""
+
+    first_name = line(
+        "First name",
+        60,
+        "Enter your first name",
+        too_long="Enter a first name of 60 characters or fewer",
+    )
+    email = email_field(required="Enter your email address")
+    phone = line(
+        "Phone number (optional)",
+        40,
+        too_long="Enter a phone number of 40 characters or fewer",
+        render_kw={"type": "tel", "autocomplete": "tel"},
+    )
+    in_recovery = Radios(
+        "Are you in recovery yourself?",
+        YES_NO,
+        "Select yes if you are in recovery yourself",
+        needed=True,
+    )
+    fellowship_ids = CheckboxGroup(
+        "Which groups do you know? (optional)",
+        "Select groups from the list",
+        coerce=int,
+        description="Tick the groups whose meetings you go to or know well.",
+    )
+    message = box(
+        "Anything you would like to tell us (optional)",
+        500,
+        too_long="Enter a message of 500 characters or fewer",
+        description="For example, when you are usually free. You do not need to tell us about "
+        "your health.",
+    )
+    website = HoneypotField("Leave this empty")
+
+    def __init__(self, *args: Any, fellowships: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fellowship_ids.choices = choices({f.id: f.name for f in fellowships or []})
+
+    @property
+    def filled_by_a_program(self) -> bool:
+        return self.is_submitted() and bool(self.website.data)
+
+    def validate_phone(self, field: StringField) -> None:
+        ProfileForm.validate_phone(self, field)  # type: ignore[arg-type]
+
+    def answers(self) -> Answers:
+        return Answers(
+            first_name=self.first_name.data,
+            email=self.email.data,
+            phone=self.phone.data or None,
+            in_recovery=self.in_recovery.data == "yes",
+            fellowship_ids=list(self.fellowship_ids.data or []),
+            message=self.message.data or None,
+        )
+
+
+class ConfirmApplicationForm(Form):
+    """The confirmation link's one button (its token is in the address)."""
+
+
+class DeclineApplicationForm(Form):
+    reason = box(
+        "Reason (optional)",
+        500,
+        too_long="Enter a reason of 500 characters or fewer",
+        description="For the service's own records: the applicant never sees it. Do not write "
+        "their name or contact details here.",
+    )

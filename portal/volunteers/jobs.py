@@ -1,6 +1,8 @@
-"""Volunteers' time-based work for `flask --app portal tick`: safeguarding checks running out.
+"""Volunteers' time-based work for `flask --app portal tick`: safeguarding checks running out,
+and public applications never confirmed.
 
-Each job is idempotent: every message carries a dedupe key per ISO week.
+Each job is idempotent: every message carries a dedupe key per ISO week; the clean-up deletes
+what is past its time, and finds nothing the second time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from ..extensions import db
 from ..jobs import job, portal_path
 from ..meetings.occurrences import LONDON
 from ..notify.services import notify_user
+from .applications import delete_stale_applications
 from .models import SafeguardingItem, Volunteer
 
 EXPIRY_HORIZON = timedelta(days=30)
@@ -64,3 +67,9 @@ def checks_digest(now: datetime) -> int:
             dedupe_key=f"checks-own:{year}-W{week:02d}",
         )
     return sent
+
+
+@job("delete applications to volunteer never confirmed within 7 days")
+def stale_applications(now: datetime) -> int:
+    """Least data: an application whose email was never confirmed goes after a week."""
+    return delete_stale_applications(now)

@@ -261,3 +261,82 @@ class TimeAway(db.Model):
     last_day: Mapped[date] = mapped_column(Date, index=True)
 
     __table_args__ = (CheckConstraint("last_day >= first_day", name="ends_after_start"),)
+
+
+# --- applications through the public "Volunteer with us" form (portal/volunteers/applications.py)
+
+APPLICATION_STATES = {
+    "unconfirmed": "Email address not confirmed",
+    "confirmed": "Waiting for a decision",
+    "invited": "Invited",
+    "declined": "Declined",
+}
+
+volunteer_application_fellowships = Table(
+    "volunteer_application_fellowships",
+    db.metadata,
+    Column(
+        "application_id",
+        ForeignKey("volunteer_applications.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("fellowship_id", ForeignKey("fellowships.id"), primary_key=True, index=True),
+)
+
+
+class VolunteerApplication(db.Model):
+    """Someone who offered to volunteer through the public form: the least the champion needs
+    to decide whether to invite them. Declining empties every personal column (the database
+    refuses a declined row that still holds any); inviting links the new volunteer record and
+    lets the email and phone go (the account and profile hold their own)."""
+
+    __tablename__ = "volunteer_applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(12), default="unconfirmed")
+    first_name: Mapped[str | None] = mapped_column(String(60))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    in_recovery: Mapped[bool | None] = mapped_column(Boolean)
+    message: Mapped[str | None] = mapped_column(String(500))
+    # An HMAC of the sender's address under the app's secret key: it counts their applications
+    # for the hourly limit; the address itself is never kept.
+    address_hash: Mapped[str | None] = mapped_column(String(64))
+    # Only a hash of the confirmation link's secret, as for password-reset links.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Kept for the service only: never shown or sent to the applicant.
+    decline_reason: Mapped[str | None] = mapped_column(String(500))
+    volunteer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
+    )
+
+    fellowships: Mapped[list[Fellowship]] = relationship(
+        secondary=volunteer_application_fellowships, order_by=Fellowship.name
+    )
+
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('unconfirmed', 'confirmed', 'invited', 'declined')", name="state_kind"
+        ),
+        CheckConstraint(
+            "state NOT IN ('unconfirmed', 'confirmed') "
+            "OR (first_name IS NOT NULL AND email IS NOT NULL)",
+            name="open_has_contact",
+        ),
+        CheckConstraint(
+            "state <> 'declined' OR (first_name IS NULL AND email IS NULL AND phone IS NULL "
+            "AND in_recovery IS NULL AND message IS NULL AND address_hash IS NULL)",
+            name="declined_holds_nothing_personal",
+        ),
+        # the hourly limit per sender, the daily limit per email, the list and the clean-up
+        Index("ix_volunteer_applications_address_created", "address_hash", "created_at"),
+        Index("ix_volunteer_applications_email_created", "email", "created_at"),
+        Index("ix_volunteer_applications_state_created", "state", "created_at"),
+    )
+
+    state_label = label_of("state", APPLICATION_STATES)
