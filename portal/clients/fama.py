@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..meetings.models import FELLOWSHIP_KINDS
+from .handout_text import STANDARD
 
 SESSION_NAMES = {
     1: "Session 1: introducing mutual aid",
@@ -16,14 +17,8 @@ PAST_EXPERIENCE = {
     "a_lot": "A lot",
 }
 
-HANDOUTS = {
-    "1": "1. What mutual aid is",
-    "2": "2. Why it can help",
-    "3": "3. Going to meetings",
-    "4": "4. Joining a group",
-    "5": "5. Worries and ways through them",
-    "6": "6. Groups near you",
-}
+# The hand-outs of the library (portal/clients/handouts.py), numbered as sessions record them.
+HANDOUTS = {key: f"{key}. {handout['title']}" for key, handout in STANDARD.items()}
 
 LITERACY_SUPPORT = {
     "offered": "Offered to go through the hand-outs together",
@@ -81,3 +76,14 @@ def labels(mapping: dict[str, str], codes: list[str] | None) -> list[str]:
     """The labels of the stored codes, in the mapping's order, skipping unknown ones."""
     chosen = set(codes or [])
     return [label for code, label in mapping.items() if code in chosen]
+
+
+def handouts_given(codes: list[str] | None, versions: dict | None) -> list[tuple[str, str]]:
+    """(code, words) for each hand-out a session gave, with the version of its wording when
+    one was kept: ("3", "3. Going to meetings (version 2)")."""
+    chosen, versions = set(codes or []), versions or {}
+    return [
+        (code, f"{label} (version {versions[code]})" if code in versions else label)
+        for code, label in HANDOUTS.items()
+        if code in chosen
+    ]

@@ -16,6 +16,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -176,6 +177,9 @@ class FamaSession(db.Model):
     goals: Mapped[list] = mapped_column(JSON, default=list)
     # Hand-outs given (session 1) or talked through (session 2)
     handouts: Mapped[list] = mapped_column(JSON, default=list)
+    # Which wording of each hand-out that was, when the session was saved: {"3": 2}. On the
+    # session's own row: written once with it, read with it, never queried on its own.
+    handout_versions: Mapped[dict | None] = mapped_column(JSON)
     # Session 2
     last_goal_met: Mapped[str | None] = mapped_column(String(10))
     preferred_group: Mapped[str | None] = mapped_column(String(20))
@@ -255,3 +259,25 @@ class JournalEntry(db.Model):
         if self.meeting is not None:
             return self.meeting.name
         return self.meeting_other or "A meeting"
+
+
+class HandoutVersion(db.Model):
+    """One saved wording of a hand-out for this service. Version 1 is the portal's standard
+    wording and is never stored; each save adds the next number, so no wording is overwritten
+    and the unique key turns two admins saving at once into one save and one clear refusal."""
+
+    __tablename__ = "handout_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int] = mapped_column(Integer)
+    # {"sections": [...]} in the shape of portal/clients/handout_text.py; None means "back to
+    # the standard wording".
+    body: Mapped[dict | None] = mapped_column(JSON)
+    saved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("key", "version", name="uq_handout_versions_key_version"),
+        CheckConstraint("version >= 2", name="after_standard"),
+    )

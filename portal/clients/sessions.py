@@ -19,6 +19,7 @@ from ..extensions import db
 from ..meetings.models import Meeting
 from . import fama
 from ._common import _claim_version, short_day
+from .handouts import current_versions
 from .models import OUTCOMES, Client, FamaSession, JournalEntry
 from .picker import resolve_choice, today_in_london
 
@@ -287,6 +288,8 @@ def record_session(
     for name in _LISTS:
         if getattr(session, name) is None:
             setattr(session, name, [])
+    if session.handouts:  # the wording given is the one in force as the session is saved
+        session.handout_versions = current_versions(session.handouts)
     if kind == 3 and which == "committed" and client.commitment_meeting_id:
         session.attended_meeting_id = client.commitment_meeting_id
         session.attended_meeting_other = None
