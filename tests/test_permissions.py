@@ -89,7 +89,10 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     "meetings.search": SIGNED_IN,
     "meetings.search_csv": SIGNED_IN,
     "meetings.print_sheet": SIGNED_IN,
-    "meetings.feed": SIGNED_IN,
+    "meetings.feed": PUBLIC,  # the Meeting Guide feed: only what a list publishes
+    "meetings.find": PUBLIC,
+    "meetings.find_meeting": PUBLIC,
+    "meetings.find_calendar": PUBLIC,
     "meetings.detail": SIGNED_IN,
     "meetings.calendar": SIGNED_IN,
     "meetings.new": CH | AD,
@@ -165,6 +168,32 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     "notify.text_problems": CH | AD,
     # geography (issue 15)
     "geography.directory": AD,
+    # keyworkers' teams, for FAMA reports by team (issue 18)
+    "admin.change_team": AD,
+    # keyworkers' visits to open meetings (issue 18): staff record and remove only their own
+    "meetings.visit_new": KW | CH | AD,
+    "meetings.visit_remove": KW | CH | AD,
+    "meetings.my_visits": KW | CH | AD,
+    # "Volunteer with us" (issue 18): anyone may apply and confirm by the emailed link;
+    # champions vet what comes in
+    "volunteers.apply": PUBLIC,
+    "volunteers.apply_sent": PUBLIC,
+    "volunteers.apply_confirm": PUBLIC,
+    "volunteers.apply_thanks": PUBLIC,
+    "volunteers.applications": CH,
+    "volunteers.application_invite": CH,
+    "volunteers.application_decline": CH,
+    # the hand-out library (issue 18): a keyworker prints their own client's; staff print blank
+    # copies; admins change the wording
+    "clients.handouts": KW,
+    "clients.handout": KW,
+    "handouts.library_page": KW | CH | AD,
+    "handouts.blank": KW | CH | AD,
+    "admin.handouts": AD,
+    "admin.edit_handout": AD,
+    "admin.handout_versions": AD,
+    "admin.handout_version": AD,
+    "admin.restore_handout": AD,
 }
 
 

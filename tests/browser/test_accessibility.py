@@ -35,6 +35,7 @@ from ..factories import (
 )
 from ..mail import SMTPServer
 from ..test_permissions import EXPECTED
+from ..volunteers.test_applications import application_page, confirm_link
 from .conftest import LiveServer, axe_violations, sign_in
 
 pytestmark = pytest.mark.browser
@@ -80,6 +81,8 @@ SCANS: list[Scan] = [
     _s("anon", "auth.reset_password", "/password/reset/not-a-real-token", status=410),
     _s("anon", "auth.accept_invitation", "/invitation/not-a-real-token", status=410),
     _s("anon", "error.404", "/no-such-page", name="not-found", status=404),
+    _s("anon", "meetings.find", "/find?day=2"),
+    _s("anon", "meetings.find_meeting", lambda w: f"/find/{w.meeting.id}"),
     # admin
     _s("admin", "admin.home", "/admin/"),
     _s("admin", "admin.accounts_list", "/admin/accounts"),
@@ -390,6 +393,54 @@ SCANS: list[Scan] = [
         lambda w: f"/offers/{w.pending_offer.id}",
         name="offers.show(phone)",
     ),
+    # the hand-out library (issue 18)
+    _s("keyworker", "clients.handouts", lambda w: f"/clients/{w.client3.id}/handouts"),
+    _s(
+        "keyworker",
+        "clients.handout",
+        lambda w: f"/clients/{w.client3.id}/handouts/3",
+        shows="Your meeting",
+    ),
+    _s(
+        "keyworker",
+        "clients.handout",
+        lambda w: f"/clients/{w.client3.id}/handouts/goals?large=1",
+        name="clients.handout(planner, large print)",
+    ),
+    _s("keyworker", "handouts.library_page", "/handouts/"),
+    _s("keyworker", "handouts.blank", "/handouts/6", shows="Meetings to try"),
+    _s("keyworker", "handouts.blank", "/handouts/7?large=1", name="handouts.blank(large print)"),
+    _s("admin", "admin.handouts", "/admin/handouts"),
+    _s("admin", "admin.edit_handout", "/admin/handouts/5", shows="Section 13"),
+    _s("admin", "admin.handout_versions", "/admin/handouts/5/versions"),
+    _s("admin", "admin.handout_version", "/admin/handouts/5/versions/1"),
+    _s("admin", "admin.restore_handout", "/admin/handouts/5/standard"),
+    # keyworkers' visits to open meetings (issue 18)
+    _s("keyworker", "meetings.visit_new", lambda w: f"/meetings/{w.meeting.id}/visits/new"),
+    _s("keyworker", "meetings.my_visits", "/meetings/my-visits", shows="not recorded any visits"),
+    # "Volunteer with us" (issue 18): the public form and its link, and the champion's vetting
+    _s("anon", "volunteers.apply", "/volunteer-with-us", submit="Send my application"),
+    _s("anon", "volunteers.apply_sent", "/volunteer-with-us/check-your-email"),
+    _s("anon", "volunteers.apply_confirm", lambda w: confirm_link(), shows="Confirm my"),
+    _s(
+        "anon",
+        "volunteers.apply_confirm",
+        "/volunteer-with-us/confirm/not-a-real-token",
+        name="volunteers.apply_confirm(forged)",
+        status=410,
+    ),
+    _s("anon", "volunteers.apply_thanks", "/volunteer-with-us/thank-you"),
+    _s("champion", "volunteers.applications", lambda w: application_page(), shows="Alex"),
+    _s(
+        "champion",
+        "volunteers.application_invite",
+        lambda w: application_page("invite"),  # prefilled: valid as it comes
+    ),
+    _s(
+        "champion",
+        "volunteers.application_decline",
+        lambda w: application_page("decline"),  # sending it declines: the reason is optional
+    ),
 ]
 
 # GET endpoints that are not pages to scan, each with the reason.
@@ -405,8 +456,11 @@ SKIPPED: dict[str, str] = {
     "meetings.search_csv": "a CSV download",
     "meetings.feed": "a JSON feed",
     "meetings.calendar": "an iCalendar download",
+    "meetings.find_calendar": "an iCalendar download",
     "volunteers.calendar_feed": "an iCalendar feed for calendar apps",
     "reports.download": "a CSV download",
+    "meetings.visit_remove": "asks before removing the person's own visit, and the scan world "
+    "records none: the form_page layout and confirm_form macro, as on meetings.deactivate",
 }
 
 
