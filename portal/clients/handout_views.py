@@ -11,7 +11,7 @@ from ..audit import viewing
 from ..web import me, render, role_required
 from . import bp
 from . import services as clients
-from .handouts import PLANNER, check_key, current_handout, fill_for, library
+from .handouts import WORKSHEETS, check_key, current_handout, fill_for, library
 from .models import Client
 
 # Blank copies show no one's data, so they live outside /clients, at /handouts.
@@ -22,11 +22,11 @@ STAFF = ("keyworker", "champion", "admin")
 
 
 def _printed(key: str, client: Client | None) -> str:
-    """Hand-out `key` (or the goal planner) ready to print, for `client` or blank."""
+    """Hand-out `key` (or a worksheet) ready to print, for `client` or blank."""
     large = request.args.get("large") == "1"
-    if key == PLANNER:
+    if key in WORKSHEETS:
         filled = fill_for(key, client)
-        return render("clients/handout_planner.html", filled=filled, client=client, large=large)
+        return render(WORKSHEETS[key], filled=filled, client=client, large=large)
     handout = current_handout(check_key(key))
     filled = fill_for(key, client)
     return render(

@@ -29,6 +29,11 @@ from .picker import _client_point, search_meetings
 
 HANDOUT_KEYS = tuple(STANDARD)
 PLANNER = "goals"  # the goal planner: a fixed table filled with the client's goals, not edited
+# Worksheets with fixed wording the client fills in by hand (the admin does not edit them).
+WORKSHEETS = {
+    PLANNER: "clients/handout_planner.html",
+    "mapping": "clients/handout_mapping.html",  # good and hard things of going, and of not going
+}
 STANDARD_VERSION = 1
 MAX_SECTIONS = 14
 HEADING_LIMIT = 120

@@ -410,6 +410,13 @@ SCANS: list[Scan] = [
     _s("keyworker", "handouts.library_page", "/handouts/"),
     _s("keyworker", "handouts.blank", "/handouts/6", shows="Meetings to try"),
     _s("keyworker", "handouts.blank", "/handouts/7?large=1", name="handouts.blank(large print)"),
+    _s(
+        "keyworker",
+        "handouts.blank",
+        "/handouts/mapping",
+        name="handouts.blank(good and hard things)",
+        shows="If I do not go",
+    ),
     _s("admin", "admin.handouts", "/admin/handouts"),
     _s("admin", "admin.edit_handout", "/admin/handouts/5", shows="Section 13"),
     _s("admin", "admin.handout_versions", "/admin/handouts/5/versions"),

@@ -31,7 +31,7 @@ from ..factories import (
 )
 from ..querycount import count_queries
 
-KEYS = [*STANDARD, "goals"]
+KEYS = [*STANDARD, "goals", "mapping"]
 
 
 def _html(response) -> str:
@@ -498,3 +498,15 @@ def test_demo_style_sessions_without_versions_still_render(login_as, client):
         )
     page = _html(client.get(f"/clients/{made.id}/sessions/{session.id}"))
     assert "1. What mutual aid is (version 4)" in page
+
+
+def test_the_good_and_hard_things_sheet_weighs_going_and_not_going(login_as, client):
+    keyworker = login_as("keyworker")
+    made = _filled_client(keyworker)
+    library = _html(client.get(f"/clients/{made.id}/handouts"))
+    assert f"/clients/{made.id}/handouts/mapping" in library
+    html = _html(client.get(f"/clients/{made.id}/handouts/mapping"))
+    assert "If I go to a group" in html and "If I do not go" in html
+    assert html.count('<th scope="col" class="nhsuk-table__header">') == 4
+    large = _html(client.get(f"/clients/{made.id}/handouts/mapping?large=1"))
+    assert "<table" not in large and "What I might miss, or what could be hard" in large
