@@ -16,6 +16,18 @@ from . import fama
 from .models import CONSENTS, GENDERS, OUTCOMES, Client, Goal
 from .picker import today_in_london
 
+# The client's own details, read from the record into the form and back out as they are.
+DETAIL_FIELDS = (
+    "reference",
+    "first_name",
+    "gender",
+    "pronouns",
+    "languages",
+    "access_needs",
+    "literacy_support",
+    "home_district",
+)
+
 
 class ClientForm(Form):
     reference = line(
@@ -71,19 +83,9 @@ class ClientForm(Form):
         """Blank for a new client; a correction starts from the client's details as they stand."""
         if client is None:
             return cls()
-        fields = (
-            "reference",
-            "first_name",
-            "gender",
-            "pronouns",
-            "languages",
-            "access_needs",
-            "home_district",
-        )
         return cls.drawn(
             {
-                **{name: getattr(client, name) for name in fields},
-                "literacy_support": client.literacy_support,
+                **{name: getattr(client, name) for name in DETAIL_FIELDS},
                 "fellowships": [f.id for f in client.fellowships],
                 "version": client.version,
             },
@@ -92,16 +94,7 @@ class ClientForm(Form):
     def details(self) -> dict[str, Any]:
         """The answers as add_client and update_client take them."""
         return {
-            **self.data_for(
-                "reference",
-                "first_name",
-                "gender",
-                "pronouns",
-                "languages",
-                "access_needs",
-                "literacy_support",
-                "home_district",
-            ),
+            **self.data_for(*DETAIL_FIELDS),
             "fellowship_ids": self.fellowships.data or [],
         }
 

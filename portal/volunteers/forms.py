@@ -56,6 +56,16 @@ PHONE = re.compile(r"^\+?[0-9 ()-]+$")
 YES_NO = {"yes": "Yes", "no": "No"}
 
 
+def phone_line() -> Any:
+    """The optional phone number box, as the profile and the public application ask for it."""
+    return line(
+        "Phone number (optional)",
+        40,
+        too_long="Enter a phone number of 40 characters or fewer",
+        render_kw={"type": "tel", "autocomplete": "tel"},
+    )
+
+
 def split_languages(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
@@ -108,12 +118,7 @@ class ProfileForm(Form):
         choices=choices(TRAVEL_MODES),
         validators=[DataRequired("Select at least one way of travelling")],
     )
-    phone = line(
-        "Phone number (optional)",
-        40,
-        too_long="Enter a phone number of 40 characters or fewer",
-        render_kw={"type": "tel", "autocomplete": "tel"},
-    )
+    phone = phone_line()
     share_phone = Radios(
         "May we give your number to a client you accompany?",
         YES_NO,
@@ -522,12 +527,7 @@ class ApplyForm(Form):
         too_long="Enter a first name of 60 characters or fewer",
     )
     email = email_field(required="Enter your email address")
-    phone = line(
-        "Phone number (optional)",
-        40,
-        too_long="Enter a phone number of 40 characters or fewer",
-        render_kw={"type": "tel", "autocomplete": "tel"},
-    )
+    phone = phone_line()
     in_recovery = Radios(
         "Are you in recovery yourself?",
         YES_NO,

@@ -342,17 +342,21 @@ def test_a_cancelled_escort_istexted(app, notify_server, in_hours):
     )
 
 
+def _move_a_week_later(app, s) -> None:
+    with app.app_context():
+        request = db.session.get(AccompanimentRequest, s.request.id)
+        change_request_date(
+            request, fresh(s.keyworker), request.meeting_date + timedelta(weeks=1), None
+        )
+
+
 def test_a_moved_escort_is_texted_with_the_day_it_was_booked_for(app, notify_server, in_hours):
     s = with_mobiles(1)
     offer = offered(app, s)[0]
     notify_server.receive(e164(MOBILES[0]), f"YES {offer.reply_code}")
     tick(app)
     old_day = short_day(s.request.starts_at)
-    with app.app_context():
-        request = db.session.get(AccompanimentRequest, s.request.id)
-        change_request_date(
-            request, fresh(s.keyworker), request.meeting_date + timedelta(weeks=1), None
-        )
+    _move_a_week_later(app, s)
     tick(app)
     assert texted(notify_server, MOBILES[0])[-1] == (
         f"The meeting on {old_day} has moved to another date, so you are no longer booked for "
@@ -363,11 +367,7 @@ def test_a_moved_escort_is_texted_with_the_day_it_was_booked_for(app, notify_ser
 def test_an_open_offer_withdrawn_for_a_new_date_is_texted_by_its_code(app, notify_server, in_hours):
     s = with_mobiles(1)
     offer = offered(app, s)[0]
-    with app.app_context():
-        request = db.session.get(AccompanimentRequest, s.request.id)
-        change_request_date(
-            request, fresh(s.keyworker), request.meeting_date + timedelta(weeks=1), None
-        )
+    _move_a_week_later(app, s)
     tick(app)
     assert texted(notify_server, MOBILES[0])[-1] == (
         f"Offer {offer.reply_code} is no longer needed: the meeting's date has changed. "
