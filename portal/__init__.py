@@ -54,11 +54,14 @@ def create_app(config: dict | None = None) -> Flask:
     from .geography import bp as geography_bp
     from .governance import bp as governance_bp
     from .home import bp as home_bp
+    from .expenses import bp as expenses_bp
     from .meetings import bp as meetings_bp
+    from .messages import bp as messages_bp
     from .notify import bp as notify_bp
     from .reports import bp as reports_bp
     from .safety import bp as safety_bp
     from .system import bp as system_bp
+    from .tasks import bp as tasks_bp
     from .volunteers import bp as volunteers_bp
 
     for blueprint in (
@@ -75,6 +78,9 @@ def create_app(config: dict | None = None) -> Flask:
         reports_bp,
         safety_bp,
         geography_bp,
+        messages_bp,
+        tasks_bp,
+        expenses_bp,
     ):
         app.register_blueprint(blueprint)
 

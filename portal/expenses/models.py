@@ -1,0 +1,3 @@
+"""Tables of the expenses package."""
+
+from __future__ import annotations

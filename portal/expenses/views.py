@@ -1,0 +1,3 @@
+"""Routes of the expenses package (see CONTRIBUTING.md)."""
+
+from . import bp  # noqa: F401

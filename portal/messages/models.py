@@ -1,0 +1,3 @@
+"""Tables of the messages package."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tables of the tasks package."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Routes of the tasks package (see CONTRIBUTING.md)."""
+
+from . import bp  # noqa: F401
