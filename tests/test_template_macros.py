@@ -2,6 +2,8 @@
 
 import re
 
+from flask import render_template_string
+
 
 def render(app, source: str, **context) -> str:
     with app.test_request_context():
@@ -78,3 +80,39 @@ def test_a_table_has_its_caption_and_headers(app):
     assert 'class="nhsuk-table__header nhsuk-table__header--numeric">How many</th>' in html
     assert '<span class="nhsuk-u-visually-hidden">Actions</span>' in html
     assert "<tr></tr>" in html
+
+
+def test_filter_buttons_offer_to_clear_only_a_narrowed_list(app):
+    source = (
+        '{% from "_macros/filters.html" import filter_buttons %}'
+        '{{ filter_buttons("Search", href, "Clear the filters") }}'
+    )
+    narrowed = render(app, source, href="/list")
+    assert 'class="nhsuk-button nhsuk-button--secondary" type="submit">Search</button>' in narrowed
+    assert '<a class="nhsuk-link" href="/list">Clear the filters</a>' in narrowed
+    assert "Clear the filters" not in render(app, source, href=None)
+
+
+def test_a_blank_table_has_a_column_for_each_heading_and_empty_rows(app):
+    html = render(
+        app,
+        '{% from "clients/handout_macros.html" import blank_table %}'
+        '{{ blank_table("People I can call", ["Name", "Phone number"], rows=3) }}',
+    )
+    assert '<caption class="nhsuk-table__caption">People I can call</caption>' in html
+    assert html.count('<th scope="col" class="nhsuk-table__header">') == 2
+    assert html.count('<td class="nhsuk-table__cell"></td>') == 6
+
+
+def test_a_list_page_heads_itself_with_its_title_and_actions(app):
+    with app.test_request_context():  # the whole page: base.html reads the context processors
+        html = render_template_string(
+            '{% extends "_layouts/list_page.html" %}{% block title %}Fellowships{% endblock %}'
+            '{% block actions %}<a href="/new">Add</a>{% endblock %}'
+            "{% block main %}<p>x</p>{% endblock %}"
+        )
+    html = re.sub(r"\s+", " ", html)
+    assert (
+        '<div class="portal-button-row"> <h1 class="nhsuk-u-margin-bottom-3">Fellowships</h1>'
+        ' <a href="/new">Add</a> </div> <p>x</p>'
+    ) in html

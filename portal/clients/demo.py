@@ -361,10 +361,8 @@ def _build_caseload() -> None:
             session_id=s3.id,
             attended_on=went.astimezone(LONDON).date(),
             meeting_id=second.id,
-            reactions="Nervous at first, then glad.",
-            benefits="People were friendly.",
-            drawbacks="Long bus ride.",
             recorded_by_id=by,
+            **s3.thoughts(),
         )
     )
     db.session.add(

@@ -44,7 +44,7 @@ class ClientForm(Form):
     )
     gender = Radios(
         "Gender",
-        choices=choices(GENDERS),
+        GENDERS,
         validators=[InputRequired("Select how the client describes their gender")],
     )
     pronouns = line(
@@ -125,11 +125,7 @@ class ConsentForm(Form):
 
 
 class OutcomeForm(Form):
-    outcome = Radios(
-        "Where has the client got to?",
-        choices=choices({**OUTCOMES, "": "Still working towards it"}),
-        validators=[Optional()],
-    )
+    outcome = Radios("Where has the client got to?", {**OUTCOMES, "": "Still working towards it"})
     version = VersionField(required=True)
 
 
@@ -164,8 +160,7 @@ class _Commitment(Form):
     )
     wants_company = Radios(
         "Would the client like someone to go with them?",
-        choices=choices(fama.YES_NO),
-        validators=[Optional()],
+        fama.YES_NO,
         description="If yes, you will ask for a peer next, with the meeting filled in.",
     )
 
@@ -173,7 +168,7 @@ class _Commitment(Form):
 class Session1Form(_SessionBase):
     past_experience = Radios(
         "Past experience of mutual aid groups",
-        choices=choices(fama.PAST_EXPERIENCE),
+        fama.PAST_EXPERIENCE,
         validators=[InputRequired("Select the client's past experience of mutual aid")],
     )
     experience_note = box(
@@ -183,40 +178,26 @@ class Session1Form(_SessionBase):
     )
     handouts = CheckboxGroup("Hand-outs given", choices=choices(fama.HANDOUTS))
     journal_given = BooleanField("A journal was given")
-    literacy_support = Radios(
-        "Support with reading the hand-outs",
-        choices=choices(fama.LITERACY_SUPPORT),
-        validators=[Optional()],
-    )
+    literacy_support = Radios("Support with reading the hand-outs", fama.LITERACY_SUPPORT)
     goals = CheckboxGroup("Goals set for the next session", choices=choices(fama.SESSION1_GOALS))
 
 
 class Session2Form(_SessionBase, _Commitment):
     handouts = CheckboxGroup("Hand-outs talked through", choices=choices(fama.HANDOUTS))
-    last_goal_met = Radios(
-        "Did the client meet last session's goal?",
-        choices=choices(fama.GOAL_MET),
-        validators=[Optional()],
-    )
+    last_goal_met = Radios("Did the client meet last session's goal?", fama.GOAL_MET)
     concerns = CheckboxGroup("Worries talked through", choices=choices(fama.WORRIES))
     concern_other = line("The other worry (optional)", 300)
-    preferred_group = Radios(
-        "Type of group the client would like to try",
-        choices=choices(fama.GROUP_TYPES),
-        validators=[Optional()],
-    )
+    preferred_group = Radios("Type of group the client would like to try", fama.GROUP_TYPES)
 
 
 class Session3Form(_SessionBase, _Commitment):
     attended = Radios(
         "Did the client go to the meeting?",
-        choices=choices(fama.YES_NO),
+        fama.YES_NO,
         validators=[InputRequired("Say whether the client went to the meeting")],
     )
     which_meeting = Radios(
-        "Which meeting?",
-        choices=choices({"committed": "The meeting they committed to", "other": "Another meeting"}),
-        validators=[Optional()],
+        "Which meeting?", {"committed": "The meeting they committed to", "other": "Another meeting"}
     )
     attended_meeting_other = line("The other meeting's name (optional)", 200)
     reactions = box("How they felt about it", 1000)

@@ -158,7 +158,19 @@ class Consent(db.Model):
     )
 
 
-class FamaSession(db.Model):
+class _MeetingThoughts:
+    """What the client thought of a meeting they went to: the journal's three questions, asked
+    again in session three (whose answers become a journal entry)."""
+
+    reactions: Mapped[str | None] = mapped_column(String(1000))
+    benefits: Mapped[str | None] = mapped_column(String(1000))
+    drawbacks: Mapped[str | None] = mapped_column(String(1000))
+
+    def thoughts(self) -> dict[str, str | None]:
+        return {"reactions": self.reactions, "benefits": self.benefits, "drawbacks": self.drawbacks}
+
+
+class FamaSession(_MeetingThoughts, db.Model):
     """One keywork session about mutual aid: kind 1, 2 or 3 (2 and 3 repeat as needed)."""
 
     __tablename__ = "fama_sessions"
@@ -190,9 +202,6 @@ class FamaSession(db.Model):
     attended: Mapped[bool | None] = mapped_column(Boolean)
     attended_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     attended_meeting_other: Mapped[str | None] = mapped_column(String(200))
-    reactions: Mapped[str | None] = mapped_column(String(1000))
-    benefits: Mapped[str | None] = mapped_column(String(1000))
-    drawbacks: Mapped[str | None] = mapped_column(String(1000))
     encouragement: Mapped[list] = mapped_column(JSON, default=list)
     participation: Mapped[list] = mapped_column(JSON, default=list)
     # The commitment (sessions 2 and 3): one dated occurrence of a meeting
@@ -233,7 +242,7 @@ class Goal(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class JournalEntry(db.Model):
+class JournalEntry(_MeetingThoughts, db.Model):
     """A meeting the client went to, with their reactions, the good and the hard parts."""
 
     __tablename__ = "client_journal_entries"
@@ -246,9 +255,6 @@ class JournalEntry(db.Model):
     attended_on: Mapped[date] = mapped_column(Date)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     meeting_other: Mapped[str | None] = mapped_column(String(200))
-    reactions: Mapped[str | None] = mapped_column(String(1000))
-    benefits: Mapped[str | None] = mapped_column(String(1000))
-    drawbacks: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 

@@ -317,10 +317,8 @@ def record_session(
                 attended_on=attended_on,
                 meeting_id=session.attended_meeting_id,
                 meeting_other=session.attended_meeting_other,
-                reactions=session.reactions,
-                benefits=session.benefits,
-                drawbacks=session.drawbacks,
                 recorded_by_id=actor.id,
+                **session.thoughts(),
             )
         )
     # The commitment this session leaves the client with.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from functools import cache
@@ -31,36 +32,49 @@ def queue_email(kind: str, to_address: str, template: str, **context: object) ->
 
     `template` names `templates/email/<template>.txt` (and `.html`); its first line is the subject.
     """
-    text = render_template(f"email/{template}.txt", **context)
-    subject, _, body = text.partition("\n")
-    html = render_template(f"email/{template}.html", subject=subject, **context)
-    message = OutboxMessage(
-        kind=kind,
-        to_address=to_address,
-        subject=subject.strip(),
-        body_text=body.lstrip("\n"),
-        body_html=html,
-    )
+    message = OutboxMessage(**email_values(kind, to_address, template, **context))
     db.session.add(message)
     g.mail_queued = True
     return message
 
 
+def email_values(kind: str, to_address: str, template: str, **context: object) -> dict:
+    """An outbox row's columns for the email `template` draws with `context`."""
+    text = render_template(f"email/{template}.txt", **context)
+    subject, _, body = text.partition("\n")
+    html = render_template(f"email/{template}.html", subject=subject, **context)
+    return {
+        "kind": kind,
+        "to_address": to_address,
+        "subject": subject.strip(),
+        "body_text": body.lstrip("\n"),
+        "body_html": html,
+    }
+
+
 def init_notify(app: Flask) -> None:
     """Without a separate worker (development), send queued mail once the response is out."""
+    deliver_after_response(app, "mail_queued", deliver_due, "mail")
+
+
+def deliver_after_response(
+    app: Flask, queued_flag: str, deliver: Callable[[], object], what: str
+) -> None:
+    """When MAIL_SEND_INLINE is on and the request set g.<queued_flag>, call `deliver` once the
+    response is out; the one way mail and texts are sent inline without a worker."""
 
     @app.after_request
-    def deliver_after_response(response: Response) -> Response:
-        if g.get("mail_queued") and app.config["MAIL_SEND_INLINE"]:
+    def deliver_after(response: Response) -> Response:
+        if g.get(queued_flag) and app.config["MAIL_SEND_INLINE"]:
 
-            def deliver() -> None:
+            def run() -> None:
                 with app.app_context():
                     try:
-                        deliver_due()
+                        deliver()
                     except Exception:  # the outbox keeps it; the worker retries later
-                        log.exception("inline mail delivery failed")
+                        log.exception("inline %s delivery failed", what)
 
-            response.call_on_close(deliver)
+            response.call_on_close(run)
         return response
 
 
@@ -293,14 +307,18 @@ def mark_read(user_id: int, notification_id: int | None = None) -> int:
 
 
 def email_choices(user_id: int) -> dict[str, bool]:
+    return saved_choices(EmailPreference, "by_email", user_id, optional_kinds())
+
+
+def saved_choices(model: type, field: str, user_id: int, kinds: Iterable[str]) -> dict[str, bool]:
+    """A person's yes or no for each kind, as set_choices records them (`model` is EmailPreference
+    or TextPreference, `field` its yes/no column); a kind they never chose is on."""
     saved = dict(
         db.session.execute(
-            select(EmailPreference.kind, EmailPreference.by_email).where(
-                EmailPreference.user_id == user_id
-            )
+            select(model.kind, getattr(model, field)).where(model.user_id == user_id)
         ).all()
     )
-    return {kind: saved.get(kind, True) for kind in optional_kinds()}
+    return {kind: saved.get(kind, True) for kind in kinds}
 
 
 def save_email_choices(user_id: int, by_email: set[str]) -> None:

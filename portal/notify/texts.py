@@ -183,14 +183,9 @@ def wants_text(user_id: int, kind: str) -> bool:
 
 def text_choices(user_id: int) -> dict[str, bool]:
     """Each kind a person may choose to have by text, and whether they do (on by default)."""
-    saved = dict(
-        db.session.execute(
-            select(TextPreference.kind, TextPreference.by_text).where(
-                TextPreference.user_id == user_id
-            )
-        ).all()
-    )
-    return {kind: saved.get(kind, True) for kind in text_choice_kinds()}
+    from .services import saved_choices
+
+    return saved_choices(TextPreference, "by_text", user_id, text_choice_kinds())
 
 
 def save_text_choices(user_id: int, mobile: str | None, by_text: set[str]) -> None:
@@ -279,27 +274,11 @@ def text_unhandled_listener(function: UnhandledListener) -> UnhandledListener:
 
 def init_texts(app: Flask) -> None:
     """Without a separate worker (development), send queued texts once the response is out."""
-    from werkzeug.wrappers import Response
-
-    from .text_delivery import texts_set_up
+    from .services import deliver_after_response
+    from .text_delivery import deliver_due_texts, texts_set_up
 
     app.jinja_env.globals["texts_set_up"] = texts_set_up
-
-    @app.after_request
-    def deliver_texts_after_response(response: Response) -> Response:
-        if g.get("texts_queued") and app.config["MAIL_SEND_INLINE"]:
-
-            def deliver() -> None:
-                from .text_delivery import deliver_due_texts
-
-                with app.app_context():
-                    try:
-                        deliver_due_texts()
-                    except Exception:  # the outbox keeps it; the worker retries later
-                        app.logger.exception("inline text delivery failed")
-
-            response.call_on_close(deliver)
-        return response
+    deliver_after_response(app, "texts_queued", deliver_due_texts, "text")
 
 
 def save_message_choices(

@@ -28,6 +28,7 @@ from ..dates import LONDON
 from ..extensions import db
 from ..service_hours import at_london, from_settings
 from ..settings import get_setting
+from .reminders import accepted_starting_within
 from .text_words import client_plan_changed, client_reminder
 from .times import day_window, eve_window
 
@@ -61,9 +62,7 @@ def send_client_reminders(now: datetime) -> int:
         select(AccompanimentRequest, Client)
         .join(Client, Client.id == AccompanimentRequest.client_id)
         .where(
-            AccompanimentRequest.state == "accepted",
-            AccompanimentRequest.starts_at > now,
-            AccompanimentRequest.starts_at <= now + LOOK_AHEAD,
+            *accepted_starting_within(now, LOOK_AHEAD),
             Client.consent_texts.is_(True),
             Client.status == "active",
             Client.phone.is_not(None),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from .. import dates
 from ..accompaniment.models import AccompanimentRequest
@@ -28,6 +28,13 @@ SOON_AHEAD = timedelta(hours=2)  # the volunteer's reminder on the day, before m
 SOON_LAST_CALL = timedelta(minutes=15)  # …and not once it is this close
 
 
+def accepted_starting_within(now: datetime, ahead: timedelta) -> tuple[ColumnElement[bool], ...]:
+    """The conditions for an accepted escort that starts after `now` and within `ahead`: the ones
+    a reminder may be due for."""
+    starts_at = AccompanimentRequest.starts_at
+    return AccompanimentRequest.state == "accepted", starts_at > now, starts_at <= now + ahead
+
+
 def send_reminders(now: datetime) -> int:
     """24 hours before an escort: the volunteer and the keyworker, once each per request."""
     rows = db.session.execute(
@@ -35,9 +42,7 @@ def send_reminders(now: datetime) -> int:
         .join(Volunteer, Volunteer.id == AccompanimentRequest.volunteer_id)
         .join(Client, Client.id == AccompanimentRequest.client_id)
         .where(
-            AccompanimentRequest.state == "accepted",
-            AccompanimentRequest.starts_at > now,
-            AccompanimentRequest.starts_at <= now + REMINDER_AHEAD,
+            *accepted_starting_within(now, REMINDER_AHEAD),
         )
     ).all()
     sent = 0
@@ -81,9 +86,7 @@ def send_soon_reminders(now: datetime) -> int:
         select(AccompanimentRequest, Volunteer)
         .join(Volunteer, Volunteer.id == AccompanimentRequest.volunteer_id)
         .where(
-            AccompanimentRequest.state == "accepted",
-            AccompanimentRequest.starts_at > now,
-            AccompanimentRequest.starts_at <= now + SOON_AHEAD + timedelta(hours=2),
+            *accepted_starting_within(now, SOON_AHEAD + timedelta(hours=2)),
             Volunteer.user_id.is_not(None),
         )
     ).all()
