@@ -60,9 +60,11 @@ def escort_week(request: AccompanimentRequest) -> tuple[int, int]:
 def matching_rules() -> Rules:
     """The service's matching settings: minimum recovery time and the score weights."""
     from ..settings import get_setting
+    from ..volunteers.check_kinds import required_checks
 
     return Rules(
         min_recovery_months=int(get_setting("min_recovery_months")),
+        required_checks=required_checks(),
         weights={name: float(get_setting(f"weight_{name}")) for name in WEIGHT_NAMES},
         travel_limits_km={
             mode: float(get_setting(f"travel_limit_{mode}_km"))

@@ -119,7 +119,7 @@ def _loaders(dialect: str) -> dict[str, Any]:
             _ids_in(_VL.c.volunteer_id, dialect)
         ),
         "safeguarding": select(
-            sg.volunteer_id, sg.kind, sg.expires_on, sg.references_received
+            sg.volunteer_id, sg.kind, sg.expires_on, sg.references_received, sg.check_kind_id
         ).where(_ids_in(sg.volunteer_id, dialect)),
         # EXISTS rather than a join: joined, SQLite drives from the meetings' index.
         "meetings": select(vm.volunteer_id, vm.meeting_id, vm.weeks).where(
@@ -206,14 +206,16 @@ def load_volunteer_facts(
     languages: dict[int, set[str]] = defaultdict(set)
     for volunteer_id, language in rows("languages"):
         languages[volunteer_id].add(language)
-    expiry: dict[int, dict[str, date]] = defaultdict(dict)
-    for volunteer_id, kind, expires_on, received in rows("safeguarding"):
+    expiry: dict[int, dict[Any, date]] = defaultdict(dict)
+    for volunteer_id, kind, expires_on, received, check_kind_id in rows("safeguarding"):
         if kind == "references" and (received or 0) < 2:
             continue
         lasts = expires_on or NO_EXPIRY
-        held = expiry[volunteer_id].get(kind)
+        # The service's own kinds sit under their id beside the built-in kinds' names.
+        key = check_kind_id or kind
+        held = expiry[volunteer_id].get(key)
         if held is None or lasts > held:
-            expiry[volunteer_id][kind] = lasts
+            expiry[volunteer_id][key] = lasts
     meetings: dict[int, dict[int, Any]] = defaultdict(dict)
     for volunteer_id, meeting_id, weeks in rows("meetings"):
         meetings[volunteer_id][meeting_id] = _week_pattern(weeks)
@@ -235,6 +237,7 @@ def load_volunteer_facts(
             weekly_cap=row[4],
             accompanies=row[5],
             safeguarding={kind: expiry[row[0]].get(kind) for kind in SAFEGUARDING_ITEMS},
+            checks={k: d for k, d in expiry[row[0]].items() if isinstance(k, int)},
             recovery_date=row[6] if row[7] else None,
             travel_modes=frozenset((row[8] or "").split()),
             lat=row[9],

@@ -80,6 +80,26 @@ check_lone_working = _safeguarding_check("lone_working")
 check_code_of_conduct = _safeguarding_check("code_of_conduct")
 
 
+def check_required_kinds(
+    volunteer: VolunteerFacts, request: RequestFacts, rules: Rules
+) -> Reason | None:
+    """The volunteer must hold, in date on the meeting day, each check the service requires.
+
+    One reason names the first kind missing; the champion's record page lists them all.
+    """
+    for required in rules.required_checks:
+        expiry = volunteer.checks.get(required.id)
+        if expiry is None:
+            return Reason(f"check_{required.id}_missing", f"No current {required.name}")
+        if expiry < request.meeting_date:
+            return Reason(
+                f"check_{required.id}_expired",
+                f"No current {required.name} on the day of the meeting "
+                f"(expires {date_words(expiry)}; meeting {date_words(request.meeting_date)})",
+            )
+    return None
+
+
 def check_recovery_time(
     volunteer: VolunteerFacts, request: RequestFacts, rules: Rules
 ) -> Reason | None:
@@ -339,6 +359,7 @@ CHECKS: tuple[Check, ...] = (
     check_references,
     check_lone_working,
     check_code_of_conduct,
+    check_required_kinds,
     check_recovery_time,
     check_free_then,
     check_not_away,

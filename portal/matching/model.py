@@ -30,6 +30,19 @@ SAFEGUARDING_LABELS: Mapping[str, str] = MappingProxyType(
         "code_of_conduct": "Signed code of conduct",
     }
 )
+
+
+@dataclass(frozen=True, slots=True)
+class RequiredCheck:
+    """A check or training the service defines and needs before escorting ("Naloxone training").
+
+    Volunteers hold these in ``VolunteerFacts.checks`` under the same ``id``.
+    """
+
+    id: int
+    name: str
+
+
 # An item that never lapses (references, say) is recorded with this expiry date; None means
 # "not held", so a missing value can never be read as "valid for ever".
 NO_EXPIRY = date.max
@@ -191,6 +204,8 @@ class VolunteerFacts:
     weekly_cap: int = 2
     accompanies: AccompanyRule = "anyone"
     safeguarding: Mapping[str, date | None] = field(default_factory=dict)
+    # The service's own checks held: kind id -> latest expiry (NO_EXPIRY if it never lapses).
+    checks: Mapping[int, date] = field(default_factory=dict)
     recovery_date: date | None = None
     meetings: Mapping[int, WeekPattern] = field(default_factory=dict)
     windows: tuple[WeeklyWindow, ...] = ()
@@ -209,6 +224,7 @@ class VolunteerFacts:
         setter(self, "fellowships", frozenset(self.fellowships))
         setter(self, "travel_modes", frozenset(self.travel_modes))
         setter(self, "safeguarding", MappingProxyType(dict(self.safeguarding)))
+        setter(self, "checks", MappingProxyType(dict(self.checks)))
         setter(
             self,
             "meetings",
@@ -359,8 +375,11 @@ class Rules:
     reliability_prior: float = 0.8
     reliability_prior_weight: float = 2.0
     travel_limits_km: Mapping[str, float] = field(default_factory=lambda: DEFAULT_TRAVEL_LIMITS)
+    # The service's own checks every volunteer must hold, in date, on the meeting day.
+    required_checks: tuple[RequiredCheck, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "required_checks", tuple(self.required_checks))
         unknown = set(self.weights) - set(DEFAULT_WEIGHTS)
         if unknown:
             raise ValueError(f"unknown score weights: {sorted(unknown)}")

@@ -91,8 +91,11 @@ class VolunteerPool:
         self.fellowships = _index_sets(((i, v.fellowships) for i, v in enumerate(vols)), n)
 
         # Earliest expiry over the required items; -1 when any is missing, so it always fails.
+        required = [check.id for check in rules.required_checks]
+
         def min_expiry(v: VolunteerFacts) -> int:
             expiries = [v.safeguarding.get(item) for item in SAFEGUARDING_ITEMS]
+            expiries += [v.checks.get(kind) for kind in required]
             if any(e is None for e in expiries):
                 return -1
             return min(e.toordinal() for e in expiries if e is not None)

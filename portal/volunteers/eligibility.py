@@ -7,12 +7,14 @@ volunteer on the same data. Reason codes are the ones matching uses for the same
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from portal.dates import date_words
 from portal.matching.eligibility import Reason
 from portal.matching.model import (
     SAFEGUARDING_ITEMS,
+    RequiredCheck,
     VolunteerFacts,
     add_months,
 )
@@ -38,11 +40,17 @@ STATUS_REASONS = {
 }
 
 
-def escort_reasons(facts: VolunteerFacts, day: date, min_recovery_months: int) -> list[Reason]:
+def escort_reasons(
+    facts: VolunteerFacts,
+    day: date,
+    min_recovery_months: int,
+    required: Sequence[RequiredCheck] = (),
+) -> list[Reason]:
     """Every reason the volunteer cannot escort on `day`; an empty list means they can.
 
-    Each safeguarding item is valid up to and including its expiry date. Time of day, the
-    weekly cap's bookings and the client's wishes are matching's business, not this function's.
+    Each safeguarding item is valid up to and including its expiry date; `required` are the
+    service's own checks needed before escorting. Time of day, the weekly cap's bookings and
+    the client's wishes are matching's business, not this function's.
     """
     reasons: list[Reason] = []
     if facts.status != "approved":
@@ -57,6 +65,17 @@ def escort_reasons(facts: VolunteerFacts, day: date, min_recovery_months: int) -
                 Reason(
                     f"{item}_expired",
                     f"{ITEM_NAMES[item]}: expired on {date_words(expiry)}",
+                )
+            )
+    for check in required:
+        expiry = facts.checks.get(check.id)
+        if expiry is None:
+            reasons.append(Reason(f"check_{check.id}_missing", f"No current {check.name}"))
+        elif expiry < day:
+            reasons.append(
+                Reason(
+                    f"check_{check.id}_expired",
+                    f"No current {check.name}: expired on {date_words(expiry)}",
                 )
             )
     if facts.recovery_date is None:
@@ -87,6 +106,11 @@ def escort_reasons(facts: VolunteerFacts, day: date, min_recovery_months: int) -
     return reasons
 
 
-def can_escort_on(facts: VolunteerFacts, day: date, min_recovery_months: int) -> bool:
+def can_escort_on(
+    facts: VolunteerFacts,
+    day: date,
+    min_recovery_months: int,
+    required: Sequence[RequiredCheck] = (),
+) -> bool:
     """True when nothing stops the volunteer escorting on `day`."""
-    return not escort_reasons(facts, day, min_recovery_months)
+    return not escort_reasons(facts, day, min_recovery_months, required)

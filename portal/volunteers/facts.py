@@ -57,15 +57,26 @@ def volunteer_facts(volunteer_ids: Iterable[int] | None = None) -> dict[int, Vol
         return {}
 
     expiry: dict[int, dict[str, date | None]] = defaultdict(dict)
-    for item in db.session.scalars(
-        select(SafeguardingItem).where(SafeguardingItem.volunteer_id.in_(found))
+    checks: dict[int, dict[int, date]] = defaultdict(dict)
+    for volunteer_id, kind, check_kind_id, expires_on, received in db.session.execute(
+        select(
+            SafeguardingItem.volunteer_id,
+            SafeguardingItem.kind,
+            SafeguardingItem.check_kind_id,
+            SafeguardingItem.expires_on,
+            SafeguardingItem.references_received,
+        ).where(SafeguardingItem.volunteer_id.in_(found))
     ):
-        if item.kind == "references" and (item.references_received or 0) < 2:
+        if kind == "references" and (received or 0) < 2:
             continue
-        lasts = item.expires_on or NO_EXPIRY
-        held = expiry[item.volunteer_id].get(item.kind)
+        lasts = expires_on or NO_EXPIRY
+        held_by_kind: dict[Any, Any] = (
+            checks[volunteer_id] if check_kind_id else expiry[volunteer_id]
+        )
+        key = check_kind_id or kind
+        held = held_by_kind.get(key)
         if held is None or lasts > held:
-            expiry[item.volunteer_id][item.kind] = lasts
+            held_by_kind[key] = lasts
 
     meetings: dict[int, dict[int, Any]] = defaultdict(dict)
     for volunteer_id, meeting_id, weeks in db.session.execute(
@@ -101,6 +112,7 @@ def volunteer_facts(volunteer_ids: Iterable[int] | None = None) -> dict[int, Vol
             weekly_cap=v.weekly_cap,
             accompanies=v.accompany_rule,  # type: ignore[arg-type]
             safeguarding={kind: expiry[v.id].get(kind) for kind in SAFEGUARDING_KINDS},
+            checks=checks[v.id],
             recovery_date=v.recovery_date if v.recovery_confirmed_at else None,
             meetings=meetings[v.id],
             windows=tuple(windows[v.id]),
@@ -119,10 +131,12 @@ def min_recovery_months() -> int:
 
 def reasons_cannot_escort(volunteer_id: int, day: date) -> list[Reason]:
     """Every reason this volunteer cannot escort on `day` (empty: they can)."""
+    from .check_kinds import required_checks
+
     facts = volunteer_facts([volunteer_id]).get(volunteer_id)
     if facts is None:
         raise NotFound("No such volunteer")
-    return escort_reasons(facts, day, min_recovery_months())
+    return escort_reasons(facts, day, min_recovery_months(), required_checks())
 
 
 def recovery_ready_on(volunteer: Volunteer) -> date | None:

@@ -46,6 +46,9 @@ AUDIT_LABELS = {
     "calendar_link_reset": "Calendar link reset",
     "code_of_conduct_agreed": "Agreed to the code of conduct",
     "demo_volunteer_reset": "Demo data reset",
+    "supervision_added": "Supervision recorded",
+    "supervision_changed": "Supervision changed",
+    "supervision_removed": "Supervision removed",
 }
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..audit import utcnow
 from ..auth.models import User
-from ..dbtypes import UTCDateTime, label_of, parent_key
+from ..dbtypes import UTCDateTime, label_of, one_of, parent_key
 from ..extensions import db
 from ..meetings.models import Fellowship, Meeting
 
@@ -47,6 +47,13 @@ SAFEGUARDING_KINDS = {
     "references": "References",
     "lone_working": "Lone-working briefing",
     "code_of_conduct": "Code of conduct agreed",
+}
+# A safeguarding item of a kind the service defined (CheckKind) carries this code.
+SERVICE_KIND = "service"
+SUPERVISION_KINDS = {
+    "one_to_one": "One-to-one",
+    "group": "Group",
+    "reflective": "Reflective practice",
 }
 DBS_LEVELS = {"basic": "Basic", "standard": "Standard", "enhanced": "Enhanced"}
 # Python's numbering (date.weekday()): 0 = Monday. Meetings keep Meeting Guide's 0 = Sunday.
@@ -161,6 +168,8 @@ class SafeguardingItem(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
+    # Set for the kinds the service defines (kind "service"), empty for the built-in ones.
+    check_kind_id: Mapped[int | None] = mapped_column(ForeignKey("check_kinds.id"), index=True)
     issued_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date | None] = mapped_column(Date, index=True)
     dbs_level: Mapped[str | None] = mapped_column(String(10))
@@ -174,8 +183,14 @@ class SafeguardingItem(db.Model):
 
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('dbs', 'training', 'references', 'lone_working', 'code_of_conduct')",
+            "kind IN ('dbs', 'training', 'references', 'lone_working', 'code_of_conduct', "
+            "'service')",
             name="kind_known",
+        ),
+        CheckConstraint(
+            "(kind = 'service' AND check_kind_id IS NOT NULL) "
+            "OR (kind <> 'service' AND check_kind_id IS NULL)",
+            name="service_kind_named",
         ),
         CheckConstraint("expires_on IS NULL OR expires_on >= issued_on", name="expiry_after_issue"),
         CheckConstraint(
@@ -189,7 +204,85 @@ class SafeguardingItem(db.Model):
         Index("ix_safeguarding_items_volunteer_kind", "volunteer_id", "kind"),
     )
 
-    kind_label = label_of("kind", SAFEGUARDING_KINDS)
+    check_kind: Mapped[CheckKind | None] = relationship(lazy="joined")
+
+    @property
+    def kind_label(self) -> str:
+        if self.check_kind is not None:
+            return self.check_kind.name
+        return SAFEGUARDING_KINDS.get(self.kind, self.kind)
+
+    @property
+    def kind_key(self) -> str:
+        """The kind as addresses name it: "dbs"…, or "service-12" for a service's own kind."""
+        return f"service-{self.check_kind_id}" if self.check_kind_id else self.kind
+
+
+class CheckKind(db.Model):
+    """A check or training the service defines ("Naloxone training"), beside the built-in ones.
+
+    Retiring one keeps it and every item recorded of it; it is no longer asked for.
+    """
+
+    __tablename__ = "check_kinds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # Lower-cased, trimmed name: two kinds may not differ only by case.
+    folded: Mapped[str] = mapped_column(String(80), unique=True)
+    # None: it does not expire.
+    valid_months: Mapped[int | None] = mapped_column(SmallInteger)
+    needed_to_escort: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __table_args__ = (
+        CheckConstraint("valid_months IS NULL OR valid_months BETWEEN 1 AND 120", name="months"),
+    )
+
+    @property
+    def key(self) -> str:
+        return f"service-{self.id}"
+
+
+class Supervision(db.Model):
+    """One supervision a volunteer had. The note is for champions only, never the volunteer."""
+
+    __tablename__ = "supervisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    volunteer_id: Mapped[int] = parent_key("volunteers.id")
+    held_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))
+    # A champion's account, or the name of someone outside the portal.
+    held_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    held_by_name: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(String(500))
+    next_due_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    held_by: Mapped[User | None] = relationship(foreign_keys=[held_by_id], lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint(one_of("kind", SUPERVISION_KINDS), name="kind_known"),
+        CheckConstraint("next_due_on > held_on", name="due_after_held"),
+        Index("ix_supervisions_volunteer_held", "volunteer_id", "held_on"),
+    )
+
+    kind_label = label_of("kind", SUPERVISION_KINDS)
+
+    @property
+    def held_by_label(self) -> str:
+        if self.held_by is not None:
+            return self.held_by.name
+        return self.held_by_name or "Not recorded"
 
 
 class VolunteerMeeting(db.Model):

@@ -1,4 +1,5 @@
-"""Volunteers' safeguarding record: DBS, training, references, lone working, code of conduct.
+"""Volunteers' safeguarding record: DBS, training, references, lone working, code of conduct,
+and the checks and training the service defines itself (`check_kinds`).
 
 Each kind keeps its history; the item that lasts longest counts now. Champions record and
 correct checks; the lists of checks due feed the champion's screens and reminders.
@@ -22,7 +23,15 @@ from ..extensions import db
 from ..matching.model import NO_EXPIRY, add_months
 from ..versioning import claim_version
 from ._common import _require_champion, _volunteer_changed, today_local
-from .models import DBS_LEVELS, SAFEGUARDING_KINDS, SafeguardingItem, Volunteer
+from .check_kinds import active_check_kinds, kind_from_key
+from .models import (
+    DBS_LEVELS,
+    SAFEGUARDING_KINDS,
+    SERVICE_KIND,
+    CheckKind,
+    SafeguardingItem,
+    Volunteer,
+)
 
 CHECK_CONFLICT = "Someone else changed this check while you were looking. Reload it."
 
@@ -43,12 +52,22 @@ def _current_item_condition(item: Any) -> Any:
     return ~exists().where(
         other.volunteer_id == item.volunteer_id,
         other.kind == item.kind,
+        # the service's own kinds share kind "service": tell them apart by their kind's id
+        func.coalesce(other.check_kind_id, 0) == func.coalesce(item.check_kind_id, 0),
         other.id != item.id,
         or_(
             other.expires_on.is_(None),
             other.expires_on > item.expires_on,
             and_(other.expires_on == item.expires_on, other.id > item.id),
         ),
+    )
+
+
+def _kind_in_use(item: Any) -> Any:
+    """A built-in kind, or one of the service's that is not retired."""
+    return or_(
+        item.check_kind_id.is_(None),
+        item.check_kind_id.in_(select(CheckKind.id).where(CheckKind.active.is_(True))),
     )
 
 
@@ -66,6 +85,7 @@ def soonest_expiries(volunteer_ids: Iterable[int], today: date | None = None) ->
             item.expires_on.is_not(None),
             item.expires_on >= today,
             _current_item_condition(item),
+            _kind_in_use(item),
         )
         .group_by(item.volunteer_id)
     ).all()
@@ -88,6 +108,7 @@ def checks_due(actor: User, today: date | None = None, days: int = DUE_DAYS) -> 
             item.expires_on.is_not(None),
             item.expires_on <= today + timedelta(days=days),
             _current_item_condition(item),
+            _kind_in_use(item),
         )
         .order_by(item.expires_on, func.lower(Volunteer.preferred_name), item.id)
     )
@@ -106,11 +127,12 @@ CHECK_STATES = {  # how a safeguarding item stands, in the words pages use
 class CheckState:
     """One safeguarding item kind as it stands for a volunteer."""
 
-    kind: str
+    kind: str  # "dbs"…, or "service-12" for a kind the service defined
     label: str
     item: SafeguardingItem | None
     state: str  # valid, expiring, expired, missing, incomplete
     history: list[SafeguardingItem] = field(default_factory=list)
+    needed_to_escort: bool = True
 
     @property
     def state_label(self) -> str:
@@ -145,9 +167,11 @@ def safeguarding_record(volunteer: Volunteer, today: date | None = None) -> list
     ).all()
     by_kind: dict[str, list[SafeguardingItem]] = defaultdict(list)
     for item in items:
-        by_kind[item.kind].append(item)
+        by_kind[item.kind_key].append(item)
+    kinds = [(kind, label, True) for kind, label in SAFEGUARDING_KINDS.items()]
+    kinds += [(k.key, k.name, k.needed_to_escort) for k in active_check_kinds()]
     record = []
-    for kind, label in SAFEGUARDING_KINDS.items():
+    for kind, label, needed in kinds:
         rows = by_kind.get(kind, [])
         current = max(rows, key=_lasts) if rows else None
         record.append(
@@ -157,6 +181,7 @@ def safeguarding_record(volunteer: Volunteer, today: date | None = None) -> list
                 current,
                 _item_state(current, today),
                 [r for r in rows if r is not current],
+                needed,
             )
         )
     return record
@@ -225,18 +250,28 @@ ITEM_FIELDS = (
 )
 
 
-def _check_item(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+def validity_months(kind: str, check_kind: CheckKind | None = None) -> int | None:
+    """Months an item of this kind lasts when no expiry is entered; None: it does not lapse."""
+    if check_kind is not None:
+        return check_kind.valid_months
+    return DEFAULT_VALIDITY_MONTHS.get(kind)
+
+
+def _check_item(
+    kind: str, data: dict[str, Any], check_kind: CheckKind | None = None
+) -> dict[str, Any]:
     """Validate an item's answers and fill in the default expiry."""
-    if kind not in SAFEGUARDING_KINDS:
+    if kind not in SAFEGUARDING_KINDS and check_kind is None:
         raise NotFound("No such kind of check")
+    months = validity_months(kind, check_kind)
     issued = data.get("issued_on")
     if not isinstance(issued, date):
         raise InvalidChange("Enter the date it was issued", field="issued_on")
     if issued > today_local():
         raise InvalidChange("The issue date cannot be in the future", field="issued_on")
     expires = data.get("expires_on")
-    if expires is None and DEFAULT_VALIDITY_MONTHS[kind]:
-        expires = add_months(issued, DEFAULT_VALIDITY_MONTHS[kind] or 0)
+    if expires is None and months:
+        expires = add_months(issued, months)
     if expires is not None and expires <= issued:
         raise InvalidChange("The expiry date must be after the issue date", field="expires_on")
     values: dict[str, Any] = {
@@ -273,10 +308,20 @@ def _check_item(kind: str, data: dict[str, Any]) -> dict[str, Any]:
 def add_safeguarding_item(
     volunteer: Volunteer, kind: str, data: dict[str, Any], actor: User
 ) -> SafeguardingItem:
-    """Record a check (a new DBS certificate, a training renewal…); earlier ones are kept."""
+    """Record a check (a new DBS certificate, a training renewal…); earlier ones are kept.
+
+    `kind` is a built-in kind ("dbs") or a service's own as addresses name it ("service-12").
+    """
     _require_champion(actor)
-    values = _check_item(kind, data)
-    item = SafeguardingItem(volunteer_id=volunteer.id, kind=kind, recorded_by_id=actor.id, **values)
+    check_kind = kind_from_key(kind)
+    values = _check_item(kind, data, check_kind)
+    item = SafeguardingItem(
+        volunteer_id=volunteer.id,
+        kind=SERVICE_KIND if check_kind else kind,
+        check_kind_id=check_kind.id if check_kind else None,
+        recorded_by_id=actor.id,
+        **values,
+    )
     db.session.add(item)
     db.session.flush()
     audit(
@@ -284,7 +329,7 @@ def add_safeguarding_item(
         volunteer,
         detail={
             "item_id": item.id,
-            "kind": kind,
+            "kind": check_kind.name if check_kind else kind,
             "issued_on": item.issued_on,
             "expires_on": item.expires_on,
         },
@@ -293,16 +338,22 @@ def add_safeguarding_item(
     return item
 
 
+def _audited_kind(item: SafeguardingItem) -> str:
+    """The built-in kind's code, or the name of the service's kind (the history shows it)."""
+    return item.check_kind.name if item.check_kind else item.kind
+
+
 def update_safeguarding_item(
     item: SafeguardingItem, data: dict[str, Any], actor: User, version: int | None
 ) -> list[str]:
     """Correct a recorded check; the audit keeps which fields changed, from what dates."""
     _require_champion(actor)
-    values = _check_item(item.kind, data)
+    values = _check_item(item.kind, data, item.check_kind)
     before = {name: getattr(item, name) for name in ITEM_FIELDS}
+    kind_name = _audited_kind(item)
     claim_version(item, version, CHECK_CONFLICT, updated_at=utcnow(), **values)
     changed = [name for name in ITEM_FIELDS if before[name] != values[name]]
-    detail: dict[str, Any] = {"item_id": item.id, "kind": item.kind, "fields": changed}
+    detail: dict[str, Any] = {"item_id": item.id, "kind": kind_name, "fields": changed}
     for name in ("issued_on", "expires_on"):
         if name in changed:
             detail[name] = [before[name], values[name]]
@@ -320,7 +371,7 @@ def remove_safeguarding_item(item: SafeguardingItem, actor: User, version: int |
     expected = item.version if version is None else version
     detail = {
         "item_id": item.id,
-        "kind": item.kind,
+        "kind": _audited_kind(item),
         "issued_on": item.issued_on,
         "expires_on": item.expires_on,
     }

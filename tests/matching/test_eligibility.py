@@ -12,6 +12,7 @@ from portal.matching import (
     SAFEGUARDING_ITEMS,
     DateRange,
     RequestFacts,
+    RequiredCheck,
     Rules,
     Slot,
     WeeklyWindow,
@@ -326,7 +327,9 @@ def test_explanations_name_every_failing_rule() -> None:
         declined_requests={5},
         conflict_clients={42},
     )
-    reasons = check_eligibility(worst, req, RULES)
+    # the service's own check needed before escorting (issue 19) is one more rule
+    rules = Rules(required_checks=(RequiredCheck(7, "Naloxone training"),))
+    reasons = check_eligibility(worst, req, rules)
     assert [r.code for r in reasons] == [
         "not_approved",
         "dbs_expired",
@@ -334,6 +337,7 @@ def test_explanations_name_every_failing_rule() -> None:
         "references_missing",
         "lone_working_missing",
         "code_of_conduct_missing",
+        "check_7_missing",
         "recovery_too_recent",
         "not_free",
         "away",

@@ -12,7 +12,7 @@
 `home_context` stays importable from here for the home page.
 """
 
-from . import applications, champion, volunteer
+from . import applications, champion, supervision, volunteer
 from .volunteer import home_context
 
-__all__ = ["applications", "champion", "home_context", "volunteer"]
+__all__ = ["applications", "champion", "home_context", "supervision", "volunteer"]

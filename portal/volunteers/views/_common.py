@@ -53,3 +53,17 @@ def int_arg(name: str) -> int | None:
 
 def champion_volunteer(volunteer_id: int) -> Volunteer:
     return volunteers.get_volunteer(volunteer_id, me())
+
+
+def list_filters() -> volunteers.VolunteerFilters:
+    """The volunteer list's filters as the address gives them (the list and a message to its
+    rows read them alike); a value that makes no sense is ignored."""
+    return volunteers.VolunteerFilters(
+        query=text_arg("q", 100),
+        status=request.args.get("status", "") if request.args.get("status") in STATUSES else "",
+        fellowship_id=int_arg("fellowship"),
+        area=text_arg("area", 100),
+        language=text_arg("language", 40),
+        expiring=request.args.get("checks") == "expiring",
+        inactive=request.args.get("activity") == "inactive",
+    )

@@ -11,6 +11,7 @@ from ...errors import Conflict, InvalidChange
 from ...web import me, paginate, redirect_303, render, role_required, show_error
 from .. import bp
 from .. import services as volunteers
+from ..check_kinds import kind_from_key
 from ..forms import (
     CHECK_FORMS,
     CheckForm,
@@ -22,7 +23,9 @@ from ..forms import (
     VersionForm,
     showing,
 )
-from ..models import SAFEGUARDING_KINDS, STATUSES, SafeguardingItem, Volunteer
+from ..models import STATUSES, CheckKind, SafeguardingItem, Volunteer
+from ..safeguarding import validity_months
+from ..supervision import count_of, supervision_due, supervision_due_count
 from ._availability import (
     availability_page,
     away_add_page,
@@ -36,9 +39,8 @@ from ._common import (
     CHAMPION,
     champion_volunteer,
     conflict_page,
-    int_arg,
     labels,
-    text_arg,
+    list_filters,
 )
 
 
@@ -50,23 +52,10 @@ def _checks_url(volunteer_id: int) -> str:
     return _record_url(volunteer_id) + "#checks"
 
 
-def _list_filters() -> volunteers.VolunteerFilters:
-    """The pool's filters as the address gives them; a value that makes no sense is ignored."""
-    return volunteers.VolunteerFilters(
-        query=text_arg("q", 100),
-        status=request.args.get("status", "") if request.args.get("status") in STATUSES else "",
-        fellowship_id=int_arg("fellowship"),
-        area=text_arg("area", 100),
-        language=text_arg("language", 40),
-        expiring=request.args.get("checks") == "expiring",
-        inactive=request.args.get("activity") == "inactive",
-    )
-
-
 @bp.route("/volunteers/")
 @role_required(CHAMPION)
 def volunteer_list():
-    filters = _list_filters()
+    filters = list_filters()
     page = paginate(volunteers.search_volunteers(filters, me()))
     return render(
         "volunteers/list.html",
@@ -84,8 +73,17 @@ def volunteer_list():
 @bp.route("/volunteers/checks-due")
 @role_required(CHAMPION)
 def checks_due():
-    page = paginate(volunteers.checks_due(me()), scalars=False)
-    return render("volunteers/checks_due.html", page=page, today=volunteers.today_local())
+    """Checks due, or with `?show=supervision` the volunteers due supervision; each list
+    counts the other's rows for its tab."""
+    today, actor = volunteers.today_local(), me()
+    tab = "supervision" if request.args.get("show") == "supervision" else "checks"
+    if tab == "supervision":
+        page = paginate(supervision_due(actor, today), scalars=False)
+        other = count_of(volunteers.checks_due(actor, today))
+    else:
+        page = paginate(volunteers.checks_due(actor, today), scalars=False)
+        other = supervision_due_count(today)
+    return render("volunteers/checks_due.html", page=page, today=today, other=other, showing=tab)
 
 
 @bp.route("/volunteers/invite", methods=["GET", "POST"])
@@ -241,7 +239,11 @@ def conflict_notes(volunteer_id: int):
 
 
 def _check_page(
-    volunteer: Volunteer, kind: str, item: SafeguardingItem | None, form: CheckForm
+    volunteer: Volunteer,
+    kind: str,
+    item: SafeguardingItem | None,
+    form: CheckForm,
+    check_kind: CheckKind | None = None,
 ) -> str:
     return render(
         "volunteers/check_form.html",
@@ -249,7 +251,8 @@ def _check_page(
         kind=kind,
         item=item,
         form=form,
-        defaults=volunteers.DEFAULT_VALIDITY_MONTHS,
+        label=check_kind.name if check_kind else labels()["check_kinds"][kind],
+        months=validity_months(kind, check_kind),
         **labels(),
     )
 
@@ -258,18 +261,17 @@ def _check_page(
 @role_required(CHAMPION)
 def add_check(volunteer_id: int, kind: str):
     volunteer = champion_volunteer(volunteer_id)
-    if kind not in CHECK_FORMS:
-        abort(404)
-    form = CHECK_FORMS[kind]()
+    check_kind = kind_from_key(kind)  # a service's own kind ("service-12"), or None
+    form = CHECK_FORMS.get(kind, CheckForm)()
     if form.validate_on_submit():
         try:
-            volunteers.add_safeguarding_item(volunteer, kind, form.item(), me())
+            item = volunteers.add_safeguarding_item(volunteer, kind, form.item(), me())
         except InvalidChange as error:
             show_error(form, error, "issued_on")
         else:
-            flash(f"{SAFEGUARDING_KINDS[kind]} recorded.", "success")
+            flash(f"{item.kind_label} recorded.", "success")
             return redirect_303(_checks_url(volunteer_id))
-    return _check_page(volunteer, kind, None, form)
+    return _check_page(volunteer, kind, None, form, check_kind)
 
 
 @bp.route("/volunteers/<int:volunteer_id>/checks/<int:item_id>/edit", methods=["GET", "POST"])
@@ -277,7 +279,7 @@ def add_check(volunteer_id: int, kind: str):
 def edit_check(volunteer_id: int, item_id: int):
     volunteer = champion_volunteer(volunteer_id)
     item = volunteers.get_item(volunteer, item_id, me())
-    form = showing(CHECK_FORMS[item.kind](), item)
+    form = showing(CHECK_FORMS.get(item.kind, CheckForm)(), item)
     if form.validate_on_submit():
         try:
             volunteers.update_safeguarding_item(item, form.item(), me(), form.version.data)
@@ -288,7 +290,7 @@ def edit_check(volunteer_id: int, item_id: int):
         else:
             flash(f"{item.kind_label} saved.", "success")
             return redirect_303(_checks_url(volunteer_id))
-    return _check_page(volunteer, item.kind, item, form)
+    return _check_page(volunteer, item.kind_key, item, form, item.check_kind)
 
 
 @bp.route("/volunteers/<int:volunteer_id>/checks/<int:item_id>/remove", methods=["GET", "POST"])
