@@ -46,6 +46,7 @@ NOTICES = {
     "reached": Tag("Reached", "green"),
     "expired": Tag("Expired", "red"),
     "new": Tag("New", "blue"),
+    "overdue": Tag("Overdue", "red"),  # a task past its due date (portal/tasks)
 }
 
 TAGS: dict[str, dict[str, Tag]] = {

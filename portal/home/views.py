@@ -40,4 +40,9 @@ def volunteer():
 @bp.route("/champion")
 @role_required("champion")
 def champion():
-    return render("home/champion.html")
+    from ..audit import utcnow
+    from ..dates import london_today
+    from ..tasks.services import home_tasks
+
+    today = london_today(utcnow())
+    return render("home/champion.html", tasks=home_tasks(me()), today=today)

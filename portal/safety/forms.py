@@ -11,7 +11,7 @@ from wtforms.validators import InputRequired, Optional
 
 from ..accompaniment.models import OUTCOMES
 from ..forms import Form, TimeBox, VersionField, box, choices, date_box
-from .models import WANTS_AGAIN
+from .models import WANTS_AGAIN, WELLBEING
 
 CAME = {
     "attended": "Yes, they came",
@@ -47,6 +47,13 @@ class OutcomeForm(Form):
         500,
         description="What went well or what would help next time. Nothing medical, no names.",
     )
+    wellbeing = RadioField(
+        "How are you after this escort?",
+        choices=choices(WELLBEING),
+        validators=[Optional()],
+        description="Going with someone can bring up feelings. It is fine to ask for a chat. "
+        "The champion will get in touch by the next working day.",
+    )
     version = VersionField(required=True)
 
     @classmethod
@@ -56,7 +63,7 @@ class OutcomeForm(Form):
 
     def answers(self) -> dict[str, Any]:
         """What happened, as `record_outcome` takes it."""
-        return self.data_for("came", "together", "again", "note")
+        return self.data_for("came", "together", "again", "note", "wellbeing")
 
 
 RECORD_KINDS = {

@@ -17,6 +17,9 @@ CHECK_KINDS = {
     "help": "Asked for help",
 }
 WANTS_AGAIN = {"yes": "Yes", "no": "No", "not_sure": "Not sure"}
+# How the volunteer is after the escort (asked of the peer only, never of a champion recording
+# for a phone-only contact); "chat" puts a debrief task on the champions' list.
+WELLBEING = {"fine": "I'm fine", "chat": "I'd like a chat with the champion"}
 
 
 class EscortCheck(db.Model):
@@ -54,11 +57,15 @@ class EscortOutcome(db.Model):
     went_in_together: Mapped[bool | None] = mapped_column(Boolean)
     wants_again: Mapped[str | None] = mapped_column(String(8))
     note: Mapped[str | None] = mapped_column(String(500))
+    wellbeing: Mapped[str | None] = mapped_column(String(8))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
         CheckConstraint(
             "wants_again IS NULL OR " + one_of("wants_again", WANTS_AGAIN), name="wants_again_kind"
+        ),
+        CheckConstraint(
+            "wellbeing IS NULL OR " + one_of("wellbeing", WELLBEING), name="wellbeing_kind"
         ),
     )

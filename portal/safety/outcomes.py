@@ -23,7 +23,7 @@ from ..notify.services import notify_user
 from ..volunteers.models import Volunteer
 from ._common import is_champion
 from .escorts import accepted_escort
-from .models import WANTS_AGAIN, EscortOutcome
+from .models import WANTS_AGAIN, WELLBEING, EscortOutcome
 from .times import NotOpen, outcome_action
 
 NOTE_LIMIT = 500
@@ -79,14 +79,18 @@ def record_outcome(
     together: str | None = None,
     again: str | None = None,
     note: str | None = None,
+    wellbeing: str | None = None,
     version: int | None = None,
     now: datetime | None = None,
 ) -> AccompanimentRequest:
-    """Complete the escort with what happened, and tell the client's keyworker."""
+    """Complete the escort with what happened, and tell the client's keyworker. The peer's own
+    answer to "how are you?" is kept, and "I'd like a chat" becomes a task for the champions;
+    a champion recording for someone else is not asked (any answer sent is ignored)."""
     from ..accompaniment.services import change_request_state
+    from ..tasks.services import open_debrief
 
     now = now or utcnow()
-    request, _volunteer = get_outcome_request(request_id, actor)
+    request, volunteer = get_outcome_request(request_id, actor)
     action = outcome_action(request, now)
     if not action.open:
         raise NotOpen(action.rule)
@@ -98,6 +102,10 @@ def record_outcome(
         raise InvalidChange("Select one of the options", field="again")
     if came == "attended" and not together:
         raise InvalidChange("Say whether you went in together", field="together")
+    if wellbeing not in (None, "", *WELLBEING):
+        raise InvalidChange("Select one of the options", field="wellbeing")
+    if volunteer.user_id != actor.id:
+        wellbeing = None  # they are not the peer: only the peer says how they are
     note = (note or "").strip()
     if len(note) > NOTE_LIMIT:
         raise InvalidChange(f"Enter {NOTE_LIMIT} characters or fewer", field="note")
@@ -116,6 +124,7 @@ def record_outcome(
             went_in_together=_yes_no(together) if came == "attended" else None,
             wants_again=again or None,
             note=note or None,
+            wellbeing=wellbeing or None,
             recorded_by_id=actor.id,
             recorded_at=now,
         )
@@ -124,9 +133,16 @@ def record_outcome(
     audit(
         "escort_outcome_recorded",
         request,
-        detail={"outcome": came, "together": together or None, "again": again or None},
+        detail={
+            "outcome": came,
+            "together": together or None,
+            "again": again or None,
+            "wellbeing": wellbeing or None,
+        },
         client_ref=client.reference if client else None,
     )
+    if wellbeing == "chat":
+        open_debrief(request.id, volunteer, request.starts_at, now)
     keyworker = db.session.get(User, client.keyworker_id) if client else None
     if keyworker is not None:
         notify_user(
