@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("safety", __name__, url_prefix="/safety")
 
-from . import views  # noqa: E402, F401
+from . import rota_views, views  # noqa: E402, F401

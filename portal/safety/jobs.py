@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..jobs import job
-from . import services
+from . import digest, services
 
 
 @job("reminders 24 hours before an escort")
@@ -29,3 +29,8 @@ def client_reminders(now: datetime) -> int:
 @job("overdue safety check-outs")
 def overdue_checkouts(now: datetime) -> int:
     return services.alert_overdue(now)
+
+
+@job("the champions' Monday-morning digest of the week")
+def week_digest(now: datetime) -> int:
+    return digest.send_week_digest(now)
