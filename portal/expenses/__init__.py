@@ -1,7 +1,15 @@
-"""Volunteers' travel expenses: claims per escort, the champion's decision, finance's monthly file."""
+"""Volunteers' travel expenses: claims per escort, the champion's decision, the monthly file."""
 
 from flask import Blueprint
 
 bp = Blueprint("expenses", __name__, url_prefix="/expenses")
 
-from . import views  # noqa: E402, F401
+
+@bp.context_processor
+def _money() -> dict:
+    from .models import pounds
+
+    return {"pounds": pounds}
+
+
+from . import erasure, views  # noqa: E402, F401

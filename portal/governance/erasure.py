@@ -121,6 +121,10 @@ ANONYMISE: dict[str, dict[str, Rule]] = {
         "volunteer_meetings": Rule("delete", "Meetings the volunteer goes to."),
         "availability_windows": Rule("delete", "When the volunteer is free."),
         "volunteer_time_away": Rule("delete", "Dates the volunteer is away."),
+        "supervisions": Rule("delete", "Supervision sessions and the champions' notes on them."),
+        "expense_claims": Rule(
+            "delete", "Travel expense claims (their ticket photos are deleted after the commit)."
+        ),
         "safeguarding_items": Rule(
             "clear",
             "Safeguarding decisions are kept (the check, its level and dates); the DBS "
@@ -308,9 +312,14 @@ def _apply_rules(kind: str, subject: Client | Volunteer, touch_account: bool) ->
 
 
 def _plan_without_account(kind: str, subject: Client | Volunteer) -> dict[str, list[Path]]:
+    # A table reached both through the account and through the volunteer row (a reply the
+    # person wrote to a message sent to their volunteer row) keeps only the second way.
     plan = plan_for(kind, subject)
     plan.pop("users", None)
-    return {name: paths for name, paths in plan.items() if not _via_users(paths)}
+    kept = {
+        name: [path for path in paths if not _via_users([path])] for name, paths in plan.items()
+    }
+    return {name: paths for name, paths in kept.items() if paths}
 
 
 def _record(
