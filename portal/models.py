@@ -1,6 +1,7 @@
 """Every table of every domain, imported in one place for the app and for migrations."""
 
 from .accompaniment import models as accompaniment_models  # noqa: F401
+from .admin import models as admin_models  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
 from .auth.models import AuthToken, SignInFailure, User, UserRole  # noqa: F401
 from .clients import models as clients_models  # noqa: F401

@@ -423,6 +423,22 @@ def _send_invitation(user: User, inviter: User | None) -> None:
     )
 
 
+def send_first_invitations(users: list[User]) -> None:
+    """The invitation link and email `invite_user` sends, for accounts created in this
+    transaction (a bulk import), without a commit. A new account has no earlier links, so none
+    is looked for: that look-up synchronises the whole session, once per person."""
+    lifetime = current_app.config["INVITATION_LIFETIME"]
+    words = {"service_name": get_setting("service_name"), "days": lifetime.days}
+    now = utcnow()
+    with db.session.no_autoflush:
+        for user in users:
+            user.invited_at = now
+            token, row = _new_link(user.id, INVITE, lifetime)
+            db.session.add(row)
+            link = external_url("auth.accept_invitation", token=token)
+            queue_email("invitation", user.email, "invitation", user=user, link=link, **words)
+
+
 def invite_user(email: str, name: str, roles: list[str], inviter: User | None) -> User:
     """Create an account without a password and email a link to set one."""
     email = normalise_email(email)
