@@ -51,10 +51,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .clients import bp as clients_bp
+    from .expenses import bp as expenses_bp
     from .geography import bp as geography_bp
     from .governance import bp as governance_bp
     from .home import bp as home_bp
-    from .expenses import bp as expenses_bp
     from .meetings import bp as meetings_bp
     from .messages import bp as messages_bp
     from .notify import bp as notify_bp

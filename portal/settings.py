@@ -156,6 +156,15 @@ SETTINGS: dict[str, Setting] = {
         high=120,
         group="Volunteers",
     ),
+    "supervision_interval_weeks": Setting(
+        "Supervision every (weeks)",
+        "How long after a volunteer's supervision the next one is due.",
+        "int",
+        8,
+        low=1,
+        high=52,
+        group="Volunteers",
+    ),
     "client_retention_months": Setting(
         "Keep closed clients for (months)",
         "Then their personal details are anonymised; numbers for reports stay.",
@@ -199,6 +208,16 @@ SETTINGS: dict[str, Setting] = {
         low=1,
         high=1440,
         group="Security",
+    ),
+    "mileage_rate_pence": Setting(
+        "Mileage rate for volunteers' travel (pence a mile)",
+        "What a volunteer who drives to an escort is paid a mile. A claim keeps the rate of the "
+        "day it was made.",
+        "int",
+        45,
+        low=0,
+        high=200,
+        group="Travel expenses",
     ),
     "text_daily_cap": Setting(
         "Most texts a day",

@@ -535,3 +535,121 @@ def make_escort_at(starts_at, *, peer: str = "Sam", texting: bool = True, **esco
     if texting:
         client = give_text_consent(client)
     return request, volunteer, user, keyworker, client
+
+
+# --- the champions' tasks (issue 19) -----------------------------------------------------------
+
+
+def make_task(volunteer=None, *, due_in_days: int = 1, **overrides: object):
+    """An open task added by hand, due `due_in_days` from today (London), for any champion."""
+    from datetime import timedelta
+
+    from portal.audit import utcnow
+    from portal.dates import london_today
+    from portal.tasks.models import Task
+
+    values = {
+        "kind": "other",
+        "title": f"Ring about the rota {next(_counter)}",
+        "volunteer_id": volunteer.id if volunteer is not None else None,
+        "due_on": london_today(utcnow()) + timedelta(days=due_in_days),
+        "state": "open",
+    }
+    values.update(overrides)
+    with context():
+        return saved(Task(**values))
+
+
+# --- travel expenses (issue 19) ----------------------------------------------------------------
+
+
+def make_past_escort(volunteer_user: User | None = None, days_ago: float = 2, **options):
+    """An accepted escort whose meeting was `days_ago` days ago, as make_escort returns it."""
+    from datetime import timedelta
+
+    return make_escort(volunteer_user, starts_in=-timedelta(days=days_ago), **options)
+
+
+def make_expense_claim(request, volunteer, *, state: str = "waiting", **overrides: object):
+    """A claim (a £3.40 bus fare unless told) for `request` by `volunteer`."""
+    from portal.expenses.models import ExpenseClaim
+
+    values: dict = {"kind": "bus", "amount_pence": 340, "state": state}
+    values.update(overrides)
+    with context():
+        claim = ExpenseClaim(volunteer_id=volunteer.id, request_id=request.id, **values)
+        db.session.add(claim)
+        db.session.commit()
+        return saved(claim)
+
+
+# --- messages from the champion (issue 19) ----------------------------------------------------
+
+
+def send_champion_message(champion, body: str = "Thank you all for this week.", **audience):
+    """A message `champion` wrote and sent (to all approved volunteers unless told otherwise,
+    e.g. audience="one", volunteer_id=…); returns the sent ChampionMessage."""
+    from portal.messages import services
+
+    with context():
+        sender = db.session.get(User, champion.id)
+        draft = services.save_draft(sender, body, True, **audience)
+        people = services.recipients(draft, sender)
+        message = services.send_message(draft.id, services.fingerprint(draft, people), sender)
+        return saved(message)
+
+
+# --- check kinds the service defines, and supervision (issue 19) ------------------------------
+
+
+def make_check_kind(name: str | None = None, **overrides: object):
+    """A kind of check the service defined: lasts 36 months and is needed before escorting
+    unless told otherwise."""
+    from portal.volunteers.models import CheckKind
+
+    name = name or f"Naloxone training {next(_counter)}"
+    values: dict = {"valid_months": 36, "needed_to_escort": True, "active": True}
+    values.update(overrides)
+    with context():
+        return saved(CheckKind(name=name, folded=name.casefold(), **values))
+
+
+def make_check_kind_item(volunteer, check_kind, **overrides: object):
+    """An item of a service's own kind on the volunteer's record, issued a month ago and in
+    date for years unless told otherwise."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal.dates import london_today
+    from portal.volunteers.models import SafeguardingItem
+
+    today = london_today(datetime.now(UTC))
+    values: dict = {
+        "issued_on": today - timedelta(days=30),
+        "expires_on": today + timedelta(days=900),
+    }
+    values.update(overrides)
+    with context():
+        item = SafeguardingItem(
+            volunteer_id=volunteer.id, kind="service", check_kind_id=check_kind.id, **values
+        )
+        return saved(item)
+
+
+def make_supervision(volunteer, *, held_days_ago: int = 7, due_in_days: int = 49, **overrides):
+    """A one-to-one supervision held `held_days_ago`, the next due `due_in_days` from today."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal.dates import london_today
+    from portal.volunteers.models import Supervision
+
+    today = london_today(datetime.now(UTC))
+    values: dict = {
+        "held_on": today - timedelta(days=held_days_ago),
+        "kind": "one_to_one",
+        "held_by_name": "Jo Supervisor",
+        "note": "Talked about the first escorts.",
+        "next_due_on": today + timedelta(days=due_in_days),
+    }
+    values.update(overrides)
+    with context():
+        return saved(Supervision(volunteer_id=volunteer.id, **values))

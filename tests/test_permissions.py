@@ -194,6 +194,53 @@ EXPECTED: dict[str, str | frozenset[str]] = {
     "admin.handout_versions": AD,
     "admin.handout_version": AD,
     "admin.restore_handout": AD,
+    # the CSV import of volunteers and keyworkers: admins only
+    "admin.import_accounts": AD,
+    "admin.import_template": AD,
+    "admin.import_preview": AD,
+    "admin.import_confirm": AD,
+    # the week rota (issue 19): champions only
+    "safety.rota": CH,
+    # the champions' tasks (issue 19): champions only
+    "tasks.task_list": CH,
+    "tasks.task_new": CH,
+    "tasks.task_done": CH,
+    "tasks.task_reassign": CH,
+    # messages from the champion (issue 19): champions write and read replies; volunteers
+    # read their own and reply
+    "messages.write": CH,
+    "messages.edit": CH,
+    "messages.preview": CH,
+    "messages.send": CH,
+    "messages.sent_list": CH,
+    "messages.sent_detail": CH,
+    "messages.inbox": VOL,
+    "messages.reply": VOL,
+    # check and training kinds the service defines, and supervision (issue 19): the admin
+    # defines the kinds; champions keep each volunteer's supervision log
+    "admin.check_kinds": AD,
+    "admin.add_check_kind": AD,
+    "admin.edit_check_kind": AD,
+    "admin.retire_check_kind": AD,
+    "admin.restore_check_kind": AD,
+    "volunteers.supervision": CH,
+    "volunteers.add_supervision": CH,
+    "volunteers.edit_supervision": CH,
+    "volunteers.remove_supervision": CH,
+    # travel expenses (issue 19): volunteers claim, champions decide, champions and admins
+    # take the month to finance; a ticket is the claimant's or a champion's (404 otherwise)
+    "expenses.mine": VOL,
+    "expenses.claim_escort": VOL,
+    "expenses.withdraw": VOL,
+    "expenses.ticket": VOL | CH,
+    "expenses.waiting": CH,
+    "expenses.review": CH,
+    "expenses.approve": CH,
+    "expenses.decline": CH,
+    "expenses.months": CH | AD,
+    "expenses.month": CH | AD,
+    "expenses.month_csv": CH | AD,
+    "expenses.mark_paid": CH | AD,
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 
 from ..audit import utcnow
 from ..auth.models import User
@@ -49,6 +49,20 @@ DEMO_REQUESTS = (
     DemoRequest("DEMO-0103", "Robin", "man", True, None, 0, 2, "Dave"),
 )
 BOOKED_REFERENCE = "DEMO-0004"  # Dan, whose request the client demo made accepted by Sam
+
+
+def completed_demo_escorts() -> Select:
+    """The demo's completed escorts that had a volunteer: other domains' demo rows (checks,
+    outcomes, tasks, expenses) hang on them."""
+    return (
+        select(AccompanimentRequest)
+        .join(Client, Client.id == AccompanimentRequest.client_id)
+        .where(
+            Client.reference.like("DEMO-%"),
+            AccompanimentRequest.state == "completed",
+            AccompanimentRequest.volunteer_id.is_not(None),
+        )
+    )
 
 
 def _volunteer(who: str) -> Volunteer | None:

@@ -63,12 +63,16 @@ DEMO_ACCOUNTS = (
 DEMO_STEPS: tuple[tuple[str, str], ...] = (
     ("..meetings.demo", "build_demo_meetings"),
     ("..volunteers.demo", "build_demo_volunteers"),
+    ("..volunteers.support_demo", "build_demo_support"),
     ("..clients.demo", "build_demo_clients"),
     ("..geography.demo", "build_demo_geography"),
     ("..accompaniment.demo", "build_demo_accompaniment"),
     ("..reports.demo", "build_demo_reports"),
     ("..safety.demo", "build_demo_safety"),
+    ("..tasks.demo", "build_demo_tasks"),
     ("..notify.demo", "build_demo_texts"),
+    ("..expenses.demo", "build_demo_expenses"),
+    ("..messages.demo", "build_demo_messages"),
 )
 
 

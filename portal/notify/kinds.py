@@ -125,6 +125,30 @@ KINDS: dict[str, Kind] = {
     "volunteer_applied": Kind(
         "New applications to volunteer", False, "Someone has applied to volunteer"
     ),
+    # portal/messages: a champion's message to volunteers, and a volunteer's reply to it.
+    "champion_message": Kind(
+        "Messages from the champion", False, "You have a new message", by_text="choice"
+    ),
+    "message_reply": Kind(
+        "Replies from volunteers to messages", False, "A volunteer replied", champion_work=True
+    ),
+    # To a volunteer when their travel claim is approved, declined or paid (portal/expenses/).
+    "expense_claim": Kind(
+        "Decisions on your travel expense claims", False, "News about your travel expenses"
+    ),
+    # To the champions: a task for them, e.g. a volunteer's request for a chat after an escort
+    # (portal/tasks/services.py). The email names nobody.
+    "task_added": Kind(
+        "Tasks for champions", False, "A task is waiting for you", champion_work=True
+    ),
+    # To each champion on Monday morning: the week's escorts and what needs doing, as counts
+    # (portal/safety/digest.py).
+    "rota_digest": Kind(
+        "The Monday summary of the week's escorts",
+        False,
+        "Your week ahead",
+        champion_work=True,
+    ),
 }
 
 

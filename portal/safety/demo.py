@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from ..accompaniment.demo import completed_demo_escorts
 from ..accompaniment.models import AccompanimentRequest
-from ..clients.models import Client
 from ..extensions import db
 from .models import EscortCheck, EscortOutcome
 
@@ -20,12 +20,7 @@ NOTES = {
 def build_demo_safety() -> None:
     """Check-ins, check-outs and outcomes for completed demo escorts (idempotent)."""
     rows = db.session.scalars(
-        select(AccompanimentRequest)
-        .join(Client, Client.id == AccompanimentRequest.client_id)
-        .where(
-            Client.reference.like("DEMO-%"),
-            AccompanimentRequest.state == "completed",
-            AccompanimentRequest.volunteer_id.is_not(None),
+        completed_demo_escorts().where(
             ~select(EscortOutcome.request_id)
             .where(EscortOutcome.request_id == AccompanimentRequest.id)
             .exists(),

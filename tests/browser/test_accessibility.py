@@ -34,8 +34,12 @@ from ..factories import (
     make_vetted_volunteer,
 )
 from ..mail import SMTPServer
+from ..messages.test_views import message_page
+from ..tasks.test_views import task_page
 from ..test_permissions import EXPECTED
 from ..volunteers.test_applications import application_page, confirm_link
+from ..volunteers.test_check_kinds import check_kind_page
+from ..volunteers.test_supervision import supervision_page
 from .conftest import LiveServer, axe_violations, sign_in
 
 pytestmark = pytest.mark.browser
@@ -448,6 +452,74 @@ SCANS: list[Scan] = [
         "volunteers.application_decline",
         lambda w: application_page("decline"),  # sending it declines: the reason is optional
     ),
+    # the week rota (issue 19): the page with its filters, and the view ready to print
+    _s("champion", "safety.rota", "/safety/rota", shows="Hope Group"),
+    _s("champion", "safety.rota", "/safety/rota?print=1", name="safety.rota(print)"),
+    # the champions' tasks (issue 19): the list, adding one (errors too), reassigning one
+    _s("champion", "tasks.task_list", lambda w: task_page(), shows="Ring about the rota"),
+    _s("champion", "tasks.task_new", "/tasks/new", submit="Add the task"),
+    _s("champion", "tasks.task_reassign", lambda w: task_page("reassign")),
+    # check and training kinds the service defines, and supervision (issue 19)
+    _s("admin", "admin.check_kinds", lambda w: check_kind_page(), shows="Naloxone training"),
+    _s(
+        "admin",
+        "admin.add_check_kind",
+        "/admin/check-kinds/new",
+        submit="Add this check or training",
+    ),
+    _s("admin", "admin.edit_check_kind", lambda w: check_kind_page("edit")),
+    _s("admin", "admin.retire_check_kind", lambda w: check_kind_page("retire")),
+    _s("champion", "volunteers.supervision", lambda w: supervision_page(w.volunteer.id)),
+    _s(
+        "champion",
+        "volunteers.add_supervision",
+        lambda w: f"/volunteers/{w.volunteer.id}/supervision/new",
+        submit="Save supervision",
+    ),
+    _s(
+        "champion",
+        "volunteers.edit_supervision",
+        lambda w: supervision_page(w.volunteer.id, "edit"),
+    ),
+    _s(
+        "champion",
+        "volunteers.remove_supervision",
+        lambda w: supervision_page(w.volunteer.id, "remove"),
+    ),
+    _s(
+        "champion",
+        "volunteers.checks_due",
+        "/volunteers/checks-due?show=supervision",
+        name="volunteers.checks_due(supervision)",
+    ),
+    # messages from the champion (issue 19): writing (errors too), the preview, what was sent
+    # and its replies; the volunteer's messages and their reply form (errors too)
+    _s("champion", "messages.write", "/messages/new?to=all", submit="Preview the message"),
+    _s("champion", "messages.edit", lambda w: message_page("edit")),
+    _s("champion", "messages.preview", lambda w: message_page("preview"), shows="Who gets it"),
+    _s("champion", "messages.sent_list", lambda w: message_page("sent"), shows="Team meeting"),
+    _s("champion", "messages.sent_detail", lambda w: message_page("detail"), shows="I can come"),
+    _s("volunteer", "messages.inbox", lambda w: message_page("inbox", w.volunteer_user)),
+    _s(
+        "volunteer",
+        "messages.reply",
+        lambda w: message_page("reply", w.volunteer_user),
+        submit="Send your reply",
+    ),
+    # travel expenses (issue 19): the world's escort started minutes ago, so it can be claimed
+    _s("volunteer", "expenses.mine", "/expenses/", shows="Claim travel costs"),
+    _s("volunteer-phone", "expenses.mine", "/expenses/", name="expenses.mine(phone)"),
+    _s(
+        "volunteer",
+        "expenses.claim_escort",
+        lambda w: f"/expenses/escorts/{w.escort.id}/claim",
+        submit="Send my claim",
+    ),
+    _s("champion", "expenses.waiting", "/expenses/waiting"),
+    _s("champion", "expenses.months", "/expenses/months"),
+    _s("champion", "expenses.month", "/expenses/2026-11"),
+    # the CSV import of volunteers and keyworkers (issue 19): the upload page, errors too
+    _s("admin", "admin.import_accounts", "/admin/imports", submit="Check the file"),
 ]
 
 # GET endpoints that are not pages to scan, each with the reason.
@@ -468,6 +540,15 @@ SKIPPED: dict[str, str] = {
     "reports.download": "a CSV download",
     "meetings.visit_remove": "asks before removing the person's own visit, and the scan world "
     "records none: the form_page layout and confirm_form macro, as on meetings.deactivate",
+    "expenses.month_csv": "a CSV download",
+    "expenses.ticket": "a file download (the photo of a ticket)",
+    "expenses.withdraw": "needs a claim the scan world does not make: scanned in "
+    "tests/browser/test_expenses.py",
+    "expenses.review": "needs a claim: scanned in tests/browser/test_expenses.py",
+    "expenses.decline": "needs a claim: scanned in tests/browser/test_expenses.py",
+    "expenses.mark_paid": "needs approved claims: scanned in tests/browser/test_expenses.py",
+    "admin.import_template": "a CSV download (the template for an import)",
+    "admin.import_preview": "needs an uploaded file: scanned in tests/browser/test_bulk_import.py",
 }
 
 

@@ -95,6 +95,9 @@ def test_which_kinds_wait_for_a_champion_at_night(app, clock, kind):
         "checks_expiring",
         "meetings_stale",
         "text_unhandled",
+        "rota_digest",  # the Monday digest (issue 19)
+        "task_added",  # a champion's task, e.g. a volunteer's request for a chat (issue 19)
+        "message_reply",  # a volunteer's reply to a champion's message (issue 19)
     )
     at_once = kind not in champion_work
     expected = late if at_once else datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
