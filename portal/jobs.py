@@ -33,6 +33,7 @@ JOB_MODULES: tuple[str, ...] = (
     "portal.meetings.jobs",
     "portal.safety.jobs",
     "portal.auth.jobs",
+    "portal.admin.jobs",
     "portal.notify.jobs",
 )
 

@@ -17,10 +17,11 @@ import hashlib
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import AuditEvent, audit, audit_row, utcnow
@@ -39,6 +40,9 @@ NAME_LENGTH = {"volunteer": 60, "keyworker": 100}
 EMAIL_LENGTH = 254
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5000
+# An upload's rows (names and email addresses) are kept this long after it was checked: long
+# enough to finish or look back at an import, no longer (least data).
+IMPORT_KEPT = timedelta(days=30)
 CHUNK = 500  # addresses per "who has an account" query: under SQLite's variable limit
 SAMPLE = (
     "name,email,role,team\r\n"
@@ -385,3 +389,20 @@ def _finish(import_id: int, invited: list[int], late: list[int], actor_id: int) 
     audit("accounts_imported", batch, actor_id=actor_id, detail=counts)
     db.session.commit()
     return counts
+
+
+def delete_stale_imports(now: datetime) -> int:
+    """Delete uploads (and their rows) checked more than IMPORT_KEPT ago, in the caller's
+    transaction; the audit trail keeps each import's counts. Returns how many went."""
+    stale = select(AccountImport.id).where(AccountImport.created_at < now - IMPORT_KEPT)
+    db.session.execute(
+        delete(AccountImportRow)
+        .where(AccountImportRow.import_id.in_(stale))
+        .execution_options(synchronize_session=False)
+    )
+    deleted = db.session.execute(
+        delete(AccountImport)
+        .where(AccountImport.created_at < now - IMPORT_KEPT)
+        .execution_options(synchronize_session=False)
+    )
+    return deleted.rowcount or 0

@@ -330,3 +330,21 @@ def test_unknown_imports_and_missing_tokens(login_as, browser, client):
     location = urlsplit(_upload(browser, GOOD).location).path
     assert client.post(location + "/confirm").status_code == 400  # no CSRF token
     assert "Invite 2 people" in client.get(location).get_data(as_text=True)
+
+
+def test_an_upload_s_rows_go_thirty_days_after_it_was_checked(app, login_as, browser):
+    from datetime import timedelta
+
+    from portal.admin.jobs import stale_imports
+    from portal.audit import utcnow
+
+    login_as("admin")
+    _confirm(browser, urlsplit(_upload(browser, GOOD).location).path)
+    assert _count(app, AccountImportRow) > 0
+    with app.app_context():
+        assert stale_imports(utcnow() + timedelta(days=29)) == 0
+        assert stale_imports(utcnow() + timedelta(days=31)) == 1
+        db.session.commit()
+        assert stale_imports(utcnow() + timedelta(days=31)) == 0  # again: nothing left
+    assert (_count(app, AccountImport), _count(app, AccountImportRow)) == (0, 0)
+    assert _count(app, AuditEvent, AuditEvent.action == "accounts_imported") == 1
