@@ -34,6 +34,7 @@ JOB_MODULES: tuple[str, ...] = (
     "portal.safety.jobs",
     "portal.auth.jobs",
     "portal.admin.jobs",
+    "portal.messages.jobs",
     "portal.notify.jobs",
 )
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from ..audit import audit, utcnow
 from ..auth.models import User
@@ -35,6 +36,8 @@ from .models import (
     MessageReply,
 )
 
+# A draft never sent (it may name a client) goes after this long: nothing lists drafts.
+DRAFT_KEPT = timedelta(days=7)
 KIND = "champion_message"
 REPLY_KIND = "message_reply"
 INBOX_LINK = "/messages/inbox"
@@ -421,3 +424,13 @@ def preview_facts(message: ChampionMessage, people: list[Recipient], actor: User
         "by_text": sum(p.by_text for p in people),
         "left_out": left_out(message, actor, len(people)),
     }
+
+
+def delete_stale_drafts(now: datetime) -> int:
+    """Delete drafts never sent within DRAFT_KEPT, in the caller's transaction."""
+    deleted = db.session.execute(
+        delete(ChampionMessage)
+        .where(ChampionMessage.state == "draft", ChampionMessage.created_at < now - DRAFT_KEPT)
+        .execution_options(synchronize_session=False)
+    )
+    return deleted.rowcount or 0
