@@ -332,19 +332,20 @@ def test_unknown_imports_and_missing_tokens(login_as, browser, client):
     assert "Invite 2 people" in client.get(location).get_data(as_text=True)
 
 
-def test_an_upload_s_rows_go_thirty_days_after_it_was_checked(app, login_as, browser):
-    from datetime import timedelta
+def test_an_upload_s_rows_go_thirty_days_after_it_was_checked(app, login_as, browser, clock):
+    from datetime import UTC, datetime, timedelta
 
     from portal.admin.jobs import stale_imports
-    from portal.audit import utcnow
 
+    checked = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)  # the night before the clocks go forward
+    clock.move_to(checked, tick=False)
     login_as("admin")
     _confirm(browser, urlsplit(_upload(browser, GOOD).location).path)
     assert _count(app, AccountImportRow) > 0
     with app.app_context():
-        assert stale_imports(utcnow() + timedelta(days=29)) == 0
-        assert stale_imports(utcnow() + timedelta(days=31)) == 1
+        assert stale_imports(checked + timedelta(days=29)) == 0
+        assert stale_imports(checked + timedelta(days=30, seconds=1)) == 1
         db.session.commit()
-        assert stale_imports(utcnow() + timedelta(days=31)) == 0  # again: nothing left
+        assert stale_imports(checked + timedelta(days=31)) == 0  # again: nothing left
     assert (_count(app, AccountImport), _count(app, AccountImportRow)) == (0, 0)
     assert _count(app, AuditEvent, AuditEvent.action == "accounts_imported") == 1

@@ -227,24 +227,24 @@ def test_a_reply_tells_every_champion_and_is_audited(app):
         assert json.loads(event.detail)["message_id"] == message.id
 
 
-def test_drafts_never_sent_go_after_a_week_and_sent_messages_stay(app):
-    from datetime import timedelta
+def test_drafts_never_sent_go_after_a_week_and_sent_messages_stay(app, clock):
+    from datetime import UTC, datetime, timedelta
 
-    from portal.audit import utcnow
     from portal.messages.jobs import stale_drafts
 
+    written = datetime(2026, 12, 31, 23, 59, tzinfo=UTC)  # New Year's Eve
+    clock.move_to(written, tick=False)
     champion = factories.make_user(roles=("champion",))
     volunteer("Ann")
     with app.app_context():
         actor = person(champion.id)
         kept = services.save_draft(actor, "Hello", False, audience="all")
-        services.send_message(
-            kept.id, services.fingerprint(kept, services.recipients(kept, actor)), actor
-        )
+        seen = services.fingerprint(kept, services.recipients(kept, actor))
+        services.send_message(kept.id, seen, actor)
         services.save_draft(actor, "Never sent", False, audience="all")
-        assert stale_drafts(utcnow() + timedelta(days=6)) == 0
-        assert stale_drafts(utcnow() + timedelta(days=8)) == 1
+        assert stale_drafts(written + timedelta(days=6)) == 0
+        assert stale_drafts(written + timedelta(days=7, seconds=1)) == 1
         db.session.commit()
-        assert stale_drafts(utcnow() + timedelta(days=8)) == 0
+        assert stale_drafts(written + timedelta(days=8)) == 0
         states = db.session.scalars(select(ChampionMessage.state)).all()
     assert states == ["sent"]
